@@ -1,0 +1,790 @@
+"""Every write of the CRM domain.
+
+Each service is keyword-only and atomic, validates before it writes (a bad value is a
+``ValidationError`` naming the field, and nothing is written), and records the history
+the metrics are computed from: every stage transition is a ``StageChange`` and every
+change of the expected close date a ``CloseDateChange``, with who and when.
+
+``at`` is when the fact happened (default: now). History stays in order: a stage change
+is never dated before the prospect's previous one.
+"""
+
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import (
+    Call,
+    CallDirection,
+    CallKind,
+    CallOutcome,
+    CloseDateChange,
+    Contact,
+    Meeting,
+    MeetingStatus,
+    Profile,
+    Prospect,
+    Referral,
+    ReferralStatus,
+    Role,
+    Source,
+    Stage,
+    StageChange,
+    Team,
+    new_calendar_token,
+)
+
+User = get_user_model()
+
+# A call with one of these outcomes means the prospect was reached (SPEC section 2).
+REACHING_OUTCOMES = frozenset({CallOutcome.TALKED, CallOutcome.MEETING_BOOKED})
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _moment(at: datetime | None, field: str = "at") -> datetime:
+    if at is None:
+        return timezone.now()
+    if not isinstance(at, datetime) or timezone.is_naive(at):
+        raise ValidationError(
+            {field: "Give a time with an offset, ISO 8601 such as 2026-11-23T10:00:00+01:00."}
+        )
+    return at
+
+
+def _local_date(user: AbstractBaseUser, at: datetime) -> date:
+    """The calendar day of ``at`` in the user's own (or their team's) time zone."""
+    profile = getattr(user, "profile", None)
+    zone = profile.effective_timezone if profile else None
+    return timezone.localtime(at, timezone=_zone(zone)).date()
+
+
+def _zone(name: str | None) -> tzinfo:
+    return zoneinfo.ZoneInfo(name) if name else timezone.get_default_timezone()
+
+
+def _lock(prospect: Prospect) -> Prospect:
+    return Prospect.objects.select_for_update().select_related("owner__profile").get(pk=prospect.pk)
+
+
+def _require_owner(prospect: Prospect | None, manager: AbstractBaseUser, field: str) -> None:
+    if prospect is not None and prospect.owner_id != manager.pk:
+        raise ValidationError({field: "That prospect belongs to another manager."})
+
+
+def _require_member(user: AbstractBaseUser | None, field: str) -> None:
+    profile = Profile.objects.filter(user_id=getattr(user, "pk", None)).first()
+    if profile is None or profile.team_id is None:
+        raise ValidationError({field: "Name a manager or lead who belongs to a team."})
+
+
+def _record_stage(
+    prospect: Prospect, to_stage: str, *, by: AbstractBaseUser | None, at: datetime, note: str = ""
+) -> StageChange:
+    """Write the transition and move the (locked) prospect; never dated before the last one."""
+    last = (
+        StageChange.objects.filter(prospect=prospect)
+        .order_by("-changed_at", "-id")
+        .values_list("changed_at", flat=True)
+        .first()
+    )
+    changed_at = max(at, last) if last else at
+    change = StageChange.objects.create(
+        prospect=prospect,
+        from_stage=prospect.stage,
+        to_stage=to_stage,
+        changed_at=changed_at,
+        by=by,
+        note=note[:200],
+    )
+    prospect.stage = to_stage
+    return change
+
+
+def _record_close_date(
+    prospect: Prospect, to_date: date | None, *, by: AbstractBaseUser | None, at: datetime
+) -> CloseDateChange | None:
+    if prospect.expected_close_date == to_date:
+        return None
+    change = CloseDateChange.objects.create(
+        prospect=prospect,
+        from_date=prospect.expected_close_date,
+        to_date=to_date,
+        changed_at=at,
+        by=by,
+    )
+    prospect.expected_close_date = to_date
+    return change
+
+
+# --- people --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def team_create(
+    *,
+    name: str,
+    sector,
+    timezone_name: str = "UTC",
+    work_week: str = "12345",
+    holiday_country: str = "",
+    rotting_days: Mapping[str, int] | None = None,
+) -> Team:
+    team = Team(
+        name=name,
+        sector=sector,
+        timezone=timezone_name,
+        work_week=work_week,
+        holiday_country=holiday_country,
+        rotting_days=dict(rotting_days or {}),
+    )
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: str = Role.MANAGER,
+    team: Team | None = None,
+    password: str | None = None,
+    password_hash: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    hired_on: date | None = None,
+    timezone_name: str = "",
+) -> AbstractBaseUser:
+    """Create a user with their profile. A lead becomes the lead of their team.
+
+    ``password_hash`` takes an already hashed password (the demo hashes ``demo`` once).
+    """
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": f"The username “{username}” is taken."})
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    if password_hash is not None:
+        user.password = password_hash
+    elif password is not None:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    profile = Profile(
+        role=role, team=team, hired_on=hired_on, timezone=timezone_name, calendar_token="x"
+    )
+    profile.full_clean(exclude=["user", "calendar_token"])
+    user.save()
+    profile.user = user
+    profile.calendar_token = new_calendar_token()
+    profile.save()
+    if role == Role.LEAD and team is not None:
+        Team.objects.filter(pk=team.pk).update(lead=user)
+        team.lead = user
+    return user
+
+
+@transaction.atomic
+def calendar_token_rotate(*, user: AbstractBaseUser) -> str:
+    """Give the user a new feed token; the old link stops working at once."""
+    token = new_calendar_token()
+    Profile.objects.filter(user=user).update(calendar_token=token)
+    user.profile.calendar_token = token
+    return token
+
+
+@transaction.atomic
+def team_calendar_token_rotate(*, team: Team) -> str:
+    token = new_calendar_token()
+    Team.objects.filter(pk=team.pk).update(team_calendar_token=token)
+    team.team_calendar_token = token
+    return token
+
+
+# --- prospects -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def prospect_create(
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    by: AbstractBaseUser | None,
+    source: str = Source.OTHER,
+    source_event=None,
+    stage: str = Stage.LEAD,
+    expected_value: Decimal | None = None,
+    expected_close_date: date | None = None,
+    created_at: datetime | None = None,
+) -> Prospect:
+    """Create a prospect in an open stage and write its first history rows."""
+    created_at = _moment(created_at, "created_at")
+    if stage not in Stage.open_stages():
+        raise ValidationError(
+            {"stage": "A prospect starts in an open stage; sign or lose it afterwards."}
+        )
+    _require_member(owner, "owner")
+    prospect = Prospect(
+        owner=owner,
+        name=name,
+        source=source,
+        source_event=source_event,
+        stage=stage,
+        expected_value=expected_value,
+        created_at=created_at,
+    )
+    prospect.full_clean()
+    prospect.save()
+    StageChange.objects.create(
+        prospect=prospect, from_stage="", to_stage=stage, changed_at=created_at, by=by
+    )
+    if expected_close_date is not None:
+        _record_close_date(prospect, expected_close_date, by=by, at=created_at)
+        prospect.save(update_fields=["expected_close_date", "updated_at"])
+    return prospect
+
+
+PROSPECT_EDITABLE = frozenset(
+    {"name", "source", "source_event", "expected_value", "expected_close_date", "revisit_on"}
+)
+
+
+@transaction.atomic
+def prospect_update(
+    *,
+    prospect: Prospect,
+    by: AbstractBaseUser | None,
+    data: Mapping[str, Any],
+    at: datetime | None = None,
+) -> Prospect:
+    """Change plain fields; a new expected_close_date is recorded as a CloseDateChange."""
+    at = _moment(at)
+    unknown = set(data) - PROSPECT_EDITABLE
+    if unknown:
+        field = sorted(unknown)[0]
+        hint = (
+            "Use move, sign, lose or reopen."
+            if field in {"stage", "contract_value", "signed_on", "lost_reason", "lost_on"}
+            else "It cannot be changed."
+        )
+        raise ValidationError({field: hint})
+    locked = _lock(prospect)
+    for field, value in data.items():
+        if field != "expected_close_date":
+            setattr(locked, field, value)
+    if "expected_close_date" in data:
+        _check_close_date_editable(locked)
+        _record_close_date(locked, data["expected_close_date"], by=by, at=at)
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+def _check_close_date_editable(prospect: Prospect) -> None:
+    if not prospect.is_open:
+        raise ValidationError(
+            {"expected_close_date": "A signed or lost prospect has no close date to move."}
+        )
+
+
+@transaction.atomic
+def prospect_change_close_date(
+    *,
+    prospect: Prospect,
+    expected_close_date: date | None,
+    by: AbstractBaseUser | None,
+    at: datetime | None = None,
+) -> Prospect:
+    """Move the expected close date (a push when later, a pull-in when earlier)."""
+    at = _moment(at)
+    locked = _lock(prospect)
+    _check_close_date_editable(locked)
+    if _record_close_date(locked, expected_close_date, by=by, at=at):
+        locked.save(update_fields=["expected_close_date", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def prospect_move(
+    *, prospect: Prospect, to_stage: str, by: AbstractBaseUser | None, at: datetime | None = None
+) -> Prospect:
+    """Move an open prospect to another open stage, forward (skipping) or back."""
+    at = _moment(at)
+    locked = _lock(prospect)
+    if locked.stage == Stage.CONTRACT:
+        raise ValidationError({"stage": "A signed prospect is final."})
+    if locked.stage == Stage.LOST:
+        raise ValidationError({"stage": "A lost prospect must be reopened first."})
+    if to_stage == Stage.CONTRACT:
+        raise ValidationError({"stage": "A prospect enters contract only by signing."})
+    if to_stage == Stage.LOST:
+        raise ValidationError({"stage": "A prospect is lost only by losing it, with a reason."})
+    if to_stage not in Stage.open_stages():
+        raise ValidationError(
+            {"stage": f"Unknown stage “{to_stage}”; use one of {', '.join(Stage.open_stages())}."}
+        )
+    if to_stage == locked.stage:
+        raise ValidationError({"stage": f"The prospect is already in stage {to_stage}."})
+    _record_stage(locked, to_stage, by=by, at=at)
+    locked.save(update_fields=["stage", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def prospect_sign(
+    *,
+    prospect: Prospect,
+    contract_value: Decimal | None,
+    signed_on: date | None,
+    by: AbstractBaseUser | None,
+    at: datetime | None = None,
+) -> Prospect:
+    """Sign the contract: the prospect enters `contract` and is final."""
+    at = _moment(at)
+    locked = _lock(prospect)
+    if locked.stage == Stage.CONTRACT:
+        raise ValidationError({"stage": "The prospect is already signed."})
+    if locked.stage == Stage.LOST:
+        raise ValidationError({"stage": "Reopen a lost prospect before signing it."})
+    errors = {}
+    if contract_value is None:
+        errors["contract_value"] = "A contract needs its value."
+    if signed_on is None:
+        errors["signed_on"] = "A contract needs the date it was signed."
+    elif signed_on < _local_date(locked.owner, locked.created_at):
+        errors["signed_on"] = "A contract cannot be signed before the prospect was created."
+    if errors:
+        raise ValidationError(errors)
+    locked.contract_value = contract_value
+    locked.signed_on = signed_on
+    _record_stage(locked, Stage.CONTRACT, by=by, at=at)
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def prospect_lose(
+    *,
+    prospect: Prospect,
+    reason: str,
+    by: AbstractBaseUser | None,
+    lost_on: date | None = None,
+    revisit_on: date | None = None,
+    at: datetime | None = None,
+) -> Prospect:
+    """Lose an open prospect with a reason; it remembers the stage it was lost from."""
+    at = _moment(at)
+    locked = _lock(prospect)
+    if locked.stage == Stage.CONTRACT:
+        raise ValidationError({"stage": "A signed prospect is final."})
+    if locked.stage == Stage.LOST:
+        raise ValidationError({"stage": "The prospect is already lost."})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the prospect was lost."})
+    lost_on = lost_on or _local_date(locked.owner, at)
+    if revisit_on is not None and revisit_on <= lost_on:
+        raise ValidationError({"revisit_on": "The revisit date comes after the day it was lost."})
+    locked.lost_from_stage = locked.stage
+    locked.lost_reason = reason[:300]
+    locked.lost_on = lost_on
+    locked.revisit_on = revisit_on
+    _record_stage(locked, Stage.LOST, by=by, at=at, note=reason)
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def prospect_reopen(
+    *, prospect: Prospect, by: AbstractBaseUser | None, at: datetime | None = None
+) -> Prospect:
+    """Reopen a lost prospect to the stage it was lost from (a refusal is not forever)."""
+    at = _moment(at)
+    locked = _lock(prospect)
+    if locked.stage != Stage.LOST:
+        raise ValidationError({"stage": "Only a lost prospect can be reopened."})
+    _record_stage(locked, locked.lost_from_stage or Stage.LEAD, by=by, at=at, note="reopened")
+    locked.lost_from_stage = ""
+    locked.lost_reason = ""
+    locked.lost_on = None
+    locked.revisit_on = None
+    locked.save()
+    return locked
+
+
+# --- contacts ------------------------------------------------------------------------
+
+CONTACT_EDITABLE = frozenset({"name", "title", "email", "phone", "is_decision_maker"})
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    prospect: Prospect,
+    name: str,
+    title: str = "",
+    email: str = "",
+    phone: str = "",
+    is_decision_maker: bool = False,
+) -> Contact:
+    contact = Contact(
+        prospect=prospect,
+        name=name,
+        title=title,
+        email=email,
+        phone=phone,
+        is_decision_maker=is_decision_maker,
+    )
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> Contact:
+    unknown = set(data) - CONTACT_EDITABLE
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "It cannot be changed."})
+    for field, value in data.items():
+        setattr(contact, field, value)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+# --- calls ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def call_log(
+    *,
+    manager: AbstractBaseUser,
+    at: datetime,
+    outcome: str,
+    by: AbstractBaseUser | None,
+    prospect: Prospect | None = None,
+    duration: timedelta = timedelta(0),
+    direction: str = CallDirection.OUTBOUND,
+    kind: str = CallKind.COLD,
+    notes: str = "",
+) -> Call:
+    """Log a call; reaching a `lead` (talked, meeting booked) moves it to `contacted`."""
+    at = _moment(at)
+    _require_owner(prospect, manager, "prospect")
+    call = Call(
+        manager=manager,
+        prospect=prospect,
+        at=at,
+        duration=duration,
+        direction=direction,
+        kind=kind,
+        outcome=outcome,
+        notes=notes,
+    )
+    call.full_clean()
+    call.save()
+    if prospect is not None and outcome in REACHING_OUTCOMES:
+        locked = _lock(prospect)
+        if locked.stage == Stage.LEAD:
+            _record_stage(locked, Stage.CONTACTED, by=by, at=at, note="call")
+            locked.save(update_fields=["stage", "updated_at"])
+            prospect.stage = locked.stage
+    return call
+
+
+# --- meetings ------------------------------------------------------------------------
+
+
+def _check_attendees(prospect: Prospect, attendees: Iterable[Contact]) -> list[Contact]:
+    attendees = list(attendees)
+    if any(contact.prospect_id != prospect.pk for contact in attendees):
+        raise ValidationError({"attendees": "Attendees are contacts of the meeting's prospect."})
+    return attendees
+
+
+@transaction.atomic
+def meeting_plan(
+    *,
+    manager: AbstractBaseUser,
+    prospect: Prospect,
+    starts_at: datetime,
+    ends_at: datetime,
+    by: AbstractBaseUser | None,
+    location: str = "",
+    attendees: Iterable[Contact] = (),
+    notes: str = "",
+    ics_uid: str = "",
+) -> Meeting:
+    starts_at = _moment(starts_at, "starts_at")
+    ends_at = _moment(ends_at, "ends_at")
+    _require_owner(prospect, manager, "prospect")
+    attendees = _check_attendees(prospect, attendees)
+    meeting = Meeting(
+        manager=manager,
+        prospect=prospect,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=location,
+        notes=notes,
+        ics_uid=ics_uid,
+        decision_maker_present=any(contact.is_decision_maker for contact in attendees),
+    )
+    meeting.full_clean()
+    meeting.save()
+    if attendees:
+        meeting.attendees.set(attendees)
+    return meeting
+
+
+MEETING_EDITABLE = frozenset({"location", "notes", "attendees", "decision_maker_present"})
+
+
+@transaction.atomic
+def meeting_update(*, meeting: Meeting, data: Mapping[str, Any]) -> Meeting:
+    """Change what a meeting is about; times and status have their own services."""
+    unknown = set(data) - MEETING_EDITABLE
+    if unknown:
+        field = sorted(unknown)[0]
+        hint = (
+            "Use hold, cancel, no-show or reschedule."
+            if field in {"status", "starts_at", "ends_at"}
+            else "It cannot be changed."
+        )
+        raise ValidationError({field: hint})
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    attendees = data.get("attendees")
+    for field, value in data.items():
+        if field != "attendees":
+            setattr(meeting, field, value)
+    if attendees is not None:
+        attendees = _check_attendees(meeting.prospect, attendees)
+        if "decision_maker_present" not in data:
+            meeting.decision_maker_present = any(c.is_decision_maker for c in attendees)
+    meeting.full_clean()
+    meeting.save()
+    if attendees is not None:
+        meeting.attendees.set(attendees)
+    return meeting
+
+
+def _lock_meeting(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().select_related("prospect").get(pk=meeting.pk)
+
+
+def _check_started(meeting: Meeting, now: datetime) -> None:
+    if meeting.starts_at > now:
+        raise ValidationError({"starts_at": "The meeting has not started yet."})
+
+
+@transaction.atomic
+def meeting_hold(
+    *,
+    meeting: Meeting,
+    by: AbstractBaseUser | None,
+    decision_maker_present: bool | None = None,
+    at: datetime | None = None,
+) -> Meeting:
+    """Mark a planned meeting held; a prospect below `meeting` moves to `meeting`.
+
+    Without ``decision_maker_present`` it is true when an attending contact is a decision
+    maker. The stage change is dated at the meeting's start.
+    """
+    now = _moment(at)
+    locked = _lock_meeting(meeting)
+    if locked.status != MeetingStatus.PLANNED:
+        raise ValidationError(
+            {"status": f"Only a planned meeting can be held; this one is {locked.status}."}
+        )
+    _check_started(locked, now)
+    if decision_maker_present is None:
+        decision_maker_present = locked.attendees.filter(is_decision_maker=True).exists()
+    locked.status = MeetingStatus.HELD
+    locked.decision_maker_present = decision_maker_present
+    locked.save(update_fields=["status", "decision_maker_present", "updated_at"])
+    prospect = _lock(locked.prospect)
+    if Stage.rank(prospect.stage) in (0, 1):  # lead or contacted
+        _record_stage(prospect, Stage.MEETING, by=by, at=locked.starts_at, note="meeting held")
+        prospect.save(update_fields=["stage", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, by: AbstractBaseUser | None) -> Meeting:
+    """Cancel a planned meeting; it stays (calendar feeds show it cancelled)."""
+    locked = _lock_meeting(meeting)
+    if locked.status != MeetingStatus.PLANNED:
+        raise ValidationError(
+            {"status": f"Only a planned meeting can be cancelled; this one is {locked.status}."}
+        )
+    locked.status = MeetingStatus.CANCELLED
+    locked.sequence += 1
+    locked.save(update_fields=["status", "sequence", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def meeting_no_show(
+    *, meeting: Meeting, by: AbstractBaseUser | None, at: datetime | None = None
+) -> Meeting:
+    """The prospect did not come to a planned meeting."""
+    now = _moment(at)
+    locked = _lock_meeting(meeting)
+    if locked.status != MeetingStatus.PLANNED:
+        raise ValidationError(
+            {"status": f"Only a planned meeting can be a no-show; this one is {locked.status}."}
+        )
+    _check_started(locked, now)
+    locked.status = MeetingStatus.NO_SHOW
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def meeting_reschedule(
+    *,
+    meeting: Meeting,
+    starts_at: datetime,
+    ends_at: datetime,
+    by: AbstractBaseUser | None,
+) -> Meeting:
+    """Move a meeting to a new time; it keeps its identity and raises its SEQUENCE.
+
+    A cancelled or no-show meeting becomes planned again; a held one cannot move.
+    """
+    starts_at = _moment(starts_at, "starts_at")
+    ends_at = _moment(ends_at, "ends_at")
+    locked = _lock_meeting(meeting)
+    if locked.status == MeetingStatus.HELD:
+        raise ValidationError({"status": "A held meeting cannot be rescheduled."})
+    locked.starts_at = starts_at
+    locked.ends_at = ends_at
+    locked.status = MeetingStatus.PLANNED
+    locked.sequence += 1
+    locked.full_clean()
+    locked.save(update_fields=["starts_at", "ends_at", "status", "sequence", "updated_at"])
+    return locked
+
+
+# --- referrals -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def referral_ask(
+    *,
+    manager: AbstractBaseUser,
+    from_prospect: Prospect,
+    asked_on: date,
+    by: AbstractBaseUser | None,
+    notes: str = "",
+) -> Referral:
+    """Record that the manager asked a client for a referral."""
+    _require_owner(from_prospect, manager, "from_prospect")
+    referral = Referral(
+        manager=manager, from_prospect=from_prospect, asked_on=asked_on, notes=notes
+    )
+    referral.full_clean()
+    referral.save()
+    return referral
+
+
+def _lock_referral(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().get(pk=referral.pk)
+
+
+@transaction.atomic
+def referral_receive(
+    *,
+    referral: Referral,
+    by: AbstractBaseUser | None,
+    referred_prospect: Prospect | None = None,
+    name: str = "",
+    received_on: date | None = None,
+    at: datetime | None = None,
+) -> Referral:
+    """The client referred someone: link an existing prospect or create one by name.
+
+    The referred prospect's source becomes `referral`.
+    """
+    at = _moment(at)
+    locked = _lock_referral(referral)
+    if locked.status != ReferralStatus.ASKED:
+        raise ValidationError({"status": f"This referral is already {locked.status}."})
+    received_on = received_on or _local_date(locked.manager, at)
+    if received_on < locked.asked_on:
+        raise ValidationError({"received_on": "A referral is received after it was asked."})
+    if referred_prospect is None:
+        if not name.strip():
+            raise ValidationError(
+                {"referred_prospect": "Name the referred prospect, or give a name for a new one."}
+            )
+        referred_prospect = prospect_create(
+            owner=locked.manager,
+            name=name.strip(),
+            by=by,
+            source=Source.REFERRAL,
+            created_at=at,
+        )
+    else:
+        _require_owner(referred_prospect, locked.manager, "referred_prospect")
+        if referred_prospect.pk == locked.from_prospect_id:
+            raise ValidationError(
+                {"referred_prospect": "The referred prospect cannot be the client who referred."}
+            )
+        if Referral.objects.filter(referred_prospect=referred_prospect).exists():
+            raise ValidationError(
+                {"referred_prospect": "That prospect already came from another referral."}
+            )
+        if referred_prospect.source == Source.EVENT:
+            raise ValidationError(
+                {"referred_prospect": "That prospect was sourced at an event, not by referral."}
+            )
+        if referred_prospect.source != Source.REFERRAL:
+            Prospect.objects.filter(pk=referred_prospect.pk).update(source=Source.REFERRAL)
+            referred_prospect.source = Source.REFERRAL
+    locked.status = ReferralStatus.RECEIVED
+    locked.referred_prospect = referred_prospect
+    locked.answered_on = received_on
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def referral_decline(
+    *,
+    referral: Referral,
+    by: AbstractBaseUser | None,
+    declined_on: date | None = None,
+    at: datetime | None = None,
+) -> Referral:
+    at = _moment(at)
+    locked = _lock_referral(referral)
+    if locked.status != ReferralStatus.ASKED:
+        raise ValidationError({"status": f"This referral is already {locked.status}."})
+    declined_on = declined_on or _local_date(locked.manager, at)
+    if declined_on < locked.asked_on:
+        raise ValidationError({"declined_on": "A referral is declined after it was asked."})
+    locked.status = ReferralStatus.DECLINED
+    locked.answered_on = declined_on
+    locked.full_clean()
+    locked.save()
+    return locked

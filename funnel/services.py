@@ -1,0 +1,79 @@
+"""Writes for plans and performance reviews."""
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from funnel.models import PerformanceReview, Plan, PlanMetric
+
+User = get_user_model()
+PLAN_EDITABLE = frozenset({"start", "end", *PlanMetric.values})
+
+
+def _lock_manager(manager: AbstractBaseUser) -> None:
+    """Serialise plan writes of one manager, so two overlapping plans cannot both pass."""
+    User.objects.select_for_update().filter(pk=manager.pk).first()
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    manager: AbstractBaseUser,
+    start: date,
+    end: date,
+    by: AbstractBaseUser | None,
+    targets: Mapping[str, Any],
+) -> Plan:
+    """Set a manager's personal targets for start…end (inclusive); empty targets are unset."""
+    unknown = set(targets) - set(PlanMetric.values)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "Not a plan metric."})
+    _lock_manager(manager)
+    plan = Plan(manager=manager, start=start, end=end, set_by=by, **targets)
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, plan: Plan, by: AbstractBaseUser | None, data: Mapping[str, Any]) -> Plan:
+    unknown = set(data) - PLAN_EDITABLE
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "It cannot be changed."})
+    _lock_manager(plan.manager)
+    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    for field, value in data.items():
+        setattr(locked, field, value)
+    locked.set_by = by
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def review_save(
+    *,
+    manager: AbstractBaseUser,
+    author: AbstractBaseUser | None,
+    period_start: date,
+    period_end: date,
+    notes: str,
+) -> PerformanceReview:
+    """Write (or rewrite) the lead's notes on one manager's period."""
+    if not notes.strip():
+        raise ValidationError({"notes": "Write the review notes."})
+    review = PerformanceReview.objects.filter(
+        manager=manager, period_start=period_start, period_end=period_end
+    ).first() or PerformanceReview(
+        manager=manager, period_start=period_start, period_end=period_end
+    )
+    review.author = author
+    review.notes = notes
+    review.full_clean()
+    review.save()
+    return review
