@@ -271,6 +271,8 @@ class Prospect(models.Model):
                 errors["contract_value"] = "A contract needs its value."
             if self.signed_on is None:
                 errors["signed_on"] = "A contract needs the date it was signed."
+        if self.revisit_on is not None and self.stage != Stage.LOST:
+            errors["revisit_on"] = "Only a lost prospect has a revisit date; set it when losing."
         if self.stage == Stage.LOST:
             if not self.lost_reason.strip():
                 errors["lost_reason"] = "Say why the prospect was lost."

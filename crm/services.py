@@ -73,7 +73,12 @@ def _zone(name: str | None) -> tzinfo:
 
 
 def _lock(prospect: Prospect) -> Prospect:
-    return Prospect.objects.select_for_update().select_related("owner__profile").get(pk=prospect.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the profile.
+    return (
+        Prospect.objects.select_for_update(of=("self",))
+        .select_related("owner__profile")
+        .get(pk=prospect.pk)
+    )
 
 
 def _require_owner(prospect: Prospect | None, manager: AbstractBaseUser, field: str) -> None:
@@ -113,13 +118,21 @@ def _record_stage(
 def _record_close_date(
     prospect: Prospect, to_date: date | None, *, by: AbstractBaseUser | None, at: datetime
 ) -> CloseDateChange | None:
+    """Write the change of close date; like stages, never dated before the last change (or
+    the prospect's creation), so the history replays in date order to the current date."""
     if prospect.expected_close_date == to_date:
         return None
+    last = (
+        CloseDateChange.objects.filter(prospect=prospect)
+        .order_by("-changed_at", "-id")
+        .values_list("changed_at", flat=True)
+        .first()
+    )
     change = CloseDateChange.objects.create(
         prospect=prospect,
         from_date=prospect.expected_close_date,
         to_date=to_date,
-        changed_at=at,
+        changed_at=max(at, last or prospect.created_at),
         by=by,
     )
     prospect.expected_close_date = to_date
@@ -401,6 +414,8 @@ def prospect_lose(
     if not reason:
         raise ValidationError({"reason": "Say why the prospect was lost."})
     lost_on = lost_on or _local_date(locked.owner, at)
+    if lost_on < _local_date(locked.owner, locked.created_at):
+        raise ValidationError({"lost_on": "A prospect cannot be lost before it was created."})
     if revisit_on is not None and revisit_on <= lost_on:
         raise ValidationError({"revisit_on": "The revisit date comes after the day it was lost."})
     locked.lost_from_stage = locked.stage
@@ -788,3 +803,59 @@ def referral_decline(
     locked.full_clean()
     locked.save()
     return locked
+
+
+# --- plain edits ---------------------------------------------------------------------
+
+CALL_EDITABLE = frozenset({"duration", "notes"})
+REFERRAL_EDITABLE = frozenset({"notes"})
+TEAM_EDITABLE = frozenset(
+    {"name", "sector", "timezone", "work_week", "holiday_country", "rotting_days"}
+)
+
+
+def _plain_update(instance, data: Mapping[str, Any], editable: frozenset[str], hint: str):
+    unknown = set(data) - editable
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: hint})
+    locked = type(instance).objects.select_for_update().get(pk=instance.pk)
+    for field, value in data.items():
+        setattr(locked, field, value)
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def call_update(*, call: Call, data: Mapping[str, Any]) -> Call:
+    """A logged call is a fact (its outcome may have moved the funnel): only duration and
+    notes change."""
+    return _plain_update(
+        call, data, CALL_EDITABLE, "A logged call is a fact; only duration and notes change."
+    )
+
+
+@transaction.atomic
+def referral_update(*, referral: Referral, data: Mapping[str, Any]) -> Referral:
+    return _plain_update(referral, data, REFERRAL_EDITABLE, "Use the receive or decline actions.")
+
+
+@transaction.atomic
+def team_update(*, team: Team, data: Mapping[str, Any]) -> Team:
+    return _plain_update(team, data, TEAM_EDITABLE, "It cannot be changed.")
+
+
+@transaction.atomic
+def team_delete(*, team: Team) -> None:
+    """Delete a team nobody is in; its events go with it.
+
+    Refused while it has members (a manager or lead belongs to a team) or while one of its
+    events is the source of prospects (they would lose their source).
+    """
+    if team.members.exists():
+        raise ValidationError("The team still has members; move them to another team first.")
+    if Prospect.objects.filter(source_event__team=team).exists():
+        raise ValidationError(
+            "Prospects were sourced at this team's events; the team cannot be deleted."
+        )
+    team.delete()

@@ -9,7 +9,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from crm.models import Profile
+from crm.models import Profile, Role
+from crm.selectors import role_of
 from events.models import AttendanceStatus, Event, EventAttendance
 
 EVENT_EDITABLE = frozenset({"name", "kind", "starts_at", "ends_at", "location", "url", "cost"})
@@ -73,17 +74,31 @@ def event_update(*, event: Event, data: Mapping[str, Any]) -> Event:
 
 
 @transaction.atomic
+def event_delete(*, event: Event) -> None:
+    """Delete an event; one that sourced prospects stays (their source would be lost)."""
+    if event.sourced_prospects.exists():
+        raise ValidationError("Prospects were sourced at this event; it cannot be deleted.")
+    event.delete()
+
+
+@transaction.atomic
 def event_attend(
     *, event: Event, manager: AbstractBaseUser, status: str = AttendanceStatus.PLANNED
 ) -> EventAttendance:
-    """Say that a manager plans to go, went, or no longer goes to an event (one row each)."""
+    """Say that a manager plans to go, went, or no longer goes to an event (one row each).
+
+    A team's event is for its members; admins may go to any event.
+    """
     if status not in AttendanceStatus.values:
         raise ValidationError(
             {"status": f"Use one of {', '.join(AttendanceStatus.values)}, not “{status}”."}
         )
-    team_id = Profile.objects.filter(user_id=manager.pk).values_list("team_id", flat=True).first()
-    if event.team_id is not None and event.team_id != team_id:
-        raise ValidationError({"event": "That event belongs to another team."})
+    if event.team_id is not None and role_of(manager) != Role.ADMIN:
+        team_id = (
+            Profile.objects.filter(user_id=manager.pk).values_list("team_id", flat=True).first()
+        )
+        if event.team_id != team_id:
+            raise ValidationError({"event": "That event belongs to another team."})
     attendance, _ = EventAttendance.objects.select_for_update().get_or_create(
         event=event, manager=manager, defaults={"status": status}
     )

@@ -9,7 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from funnel.models import PerformanceReview, Plan, PlanMetric
+from funnel.models import Benchmark, PerformanceReview, Plan, PlanMetric, Sector
 
 User = get_user_model()
 PLAN_EDITABLE = frozenset({"start", "end", *PlanMetric.values})
@@ -77,3 +77,54 @@ def review_save(
     review.full_clean()
     review.save()
     return review
+
+
+@transaction.atomic
+def review_update(
+    *,
+    review: PerformanceReview,
+    author: AbstractBaseUser | None,
+    manager: AbstractBaseUser,
+    period_start: date,
+    period_end: date,
+    notes: str,
+) -> PerformanceReview:
+    if not notes.strip():
+        raise ValidationError({"notes": "Write the review notes."})
+    locked = PerformanceReview.objects.select_for_update().get(pk=review.pk)
+    locked.manager = manager
+    locked.period_start = period_start
+    locked.period_end = period_end
+    locked.notes = notes
+    locked.author = author
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+def _save_plain(instance, data: Mapping[str, Any]):
+    for field, value in data.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+@transaction.atomic
+def sector_save(*, sector: Sector | None, data: Mapping[str, Any]) -> Sector:
+    """Create (sector=None) or change a sector."""
+    return _save_plain(sector or Sector(), data)
+
+
+@transaction.atomic
+def benchmark_save(*, benchmark: Benchmark | None, data: Mapping[str, Any]) -> Benchmark:
+    """Create (benchmark=None) or change a benchmark; one per sector and metric."""
+    return _save_plain(benchmark or Benchmark(), data)
+
+
+@transaction.atomic
+def sector_delete(*, sector: Sector) -> None:
+    """Delete a sector no team is in; its benchmarks go with it."""
+    if sector.teams.exists():
+        raise ValidationError("Teams are in this sector; move them to another sector first.")
+    sector.delete()

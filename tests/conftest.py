@@ -1,13 +1,42 @@
 """Shared fixtures: fast password hashing, factories, an API client."""
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
 import pytest
+from django.apps import apps
 
 from tests import factories
+
+# Every table a service may write to, auto-created M2M tables included.
+WRITTEN_APPS = ("auth", "crm", "events", "funnel")
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in WRITTEN_APPS
+        for model in apps.get_app_config(app).get_models(include_auto_created=True)
+    }
 
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def nothing_written(db) -> Callable[[], AbstractContextManager[None]]:
+    """``with nothing_written():`` fails when the block adds or deletes a row of any table."""
+
+    @contextmanager
+    def check() -> Iterator[None]:
+        before = _row_counts()
+        yield
+        after = _row_counts()
+        assert after == before, {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+
+    return check
 
 
 @pytest.fixture
@@ -23,3 +52,9 @@ def manager(team):
 @pytest.fixture
 def lead(team):
     return factories.UserFactory(profile__team=team, profile__role="lead")
+
+
+@pytest.fixture
+def stranger(db):
+    """A manager of another team."""
+    return factories.UserFactory(profile__team=factories.TeamFactory())
