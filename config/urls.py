@@ -1,10 +1,50 @@
-"""Root URLs."""
+"""Root URLs: admin, the REST API under /api/, its schema and docs."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from crm.auth import TokenView
+from crm.rest import api_not_found
+from crm.views import (
+    CallViewSet,
+    ContactViewSet,
+    MeetingViewSet,
+    MeView,
+    ProspectViewSet,
+    ReferralViewSet,
+    TeamViewSet,
+)
+from events.views import EventViewSet
+from funnel.views import BenchmarkViewSet, PlanViewSet, ReviewViewSet, SectorViewSet
+
+router = DefaultRouter()
+router.register("prospects", ProspectViewSet, basename="prospect")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("calls", CallViewSet, basename="call")
+router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("referrals", ReferralViewSet, basename="referral")
+router.register("events", EventViewSet, basename="event")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("teams", TeamViewSet, basename="team")
+router.register("sectors", SectorViewSet, basename="sector")
+router.register("benchmarks", BenchmarkViewSet, basename="benchmark")
+router.register("reviews", ReviewViewSet, basename="review")
+
+api = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+    re_path(r"^[\s\S]*$", api_not_found),
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include(api)),
+    path("api-auth/", include("rest_framework.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -1,0 +1,124 @@
+"""API of sectors, benchmarks, plans and performance reviews."""
+
+from rest_framework.exceptions import ValidationError
+
+from crm.models import Role
+from crm.selectors import owner_filter, role_of
+from crm.viewsets import ServiceModelViewSet
+from funnel import services
+from funnel.filters import BenchmarkFilter, PlanFilter, ReviewFilter
+from funnel.models import Benchmark, PerformanceReview, Plan, Sector
+from funnel.serializers import (
+    BenchmarkSerializer,
+    PlanSerializer,
+    ReviewSerializer,
+    SectorSerializer,
+)
+
+LEADS = frozenset({Role.LEAD, Role.ADMIN})
+
+
+def _not_self(user, manager) -> None:
+    # A lead sets their managers' plans, not their own; admins may set anyone's.
+    if role_of(user) != Role.ADMIN and manager.pk == user.pk:
+        raise ValidationError({"manager": ["Your own plan is set by an admin."]})
+
+
+class PlanViewSet(ServiceModelViewSet):
+    """Personal targets. Managers read their own; leads set their team's."""
+
+    serializer_class = PlanSerializer
+    filterset_class = PlanFilter
+    ordering_fields = ["start", "end"]
+    ordering = ["-start", "manager_id"]
+    write_roles = LEADS
+
+    def scope(self, user):
+        return Plan.objects.filter(owner_filter(user, "manager"))
+
+    def create_object(self, data):
+        manager = data.pop("manager")
+        _not_self(self.request.user, manager)
+        return services.plan_create(
+            manager=manager,
+            start=data.pop("start"),
+            end=data.pop("end"),
+            by=self.request.user,
+            targets=data,
+        )
+
+    def update_object(self, instance, data):
+        _not_self(self.request.user, instance.manager)
+        return services.plan_update(plan=instance, by=self.request.user, data=data)
+
+    def perform_destroy(self, instance):
+        _not_self(self.request.user, instance.manager)
+        instance.delete()
+
+
+class ReviewViewSet(ServiceModelViewSet):
+    """A lead's notes on a manager's period; the manager can read their own."""
+
+    serializer_class = ReviewSerializer
+    filterset_class = ReviewFilter
+    ordering_fields = ["period_start"]
+    ordering = ["-period_start", "manager_id"]
+    write_roles = LEADS
+
+    def scope(self, user):
+        return PerformanceReview.objects.filter(owner_filter(user, "manager"))
+
+    def create_object(self, data):
+        _not_self(self.request.user, data["manager"])
+        return services.review_save(author=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        merged = {
+            "manager": instance.manager,
+            "period_start": instance.period_start,
+            "period_end": instance.period_end,
+            "notes": instance.notes,
+            **data,
+        }
+        _not_self(self.request.user, merged["manager"])
+        return services.review_update(review=instance, author=self.request.user, **merged)
+
+
+class SectorViewSet(ServiceModelViewSet):
+    """Sectors: everyone reads, admins write."""
+
+    serializer_class = SectorSerializer
+    ordering = ["code"]
+    write_roles = frozenset({Role.ADMIN})
+
+    def scope(self, user):
+        return Sector.objects.all() if role_of(user) else Sector.objects.none()
+
+    def create_object(self, data):
+        return services.sector_save(sector=None, data=data)
+
+    def update_object(self, instance, data):
+        return services.sector_save(sector=instance, data=data)
+
+    def perform_destroy(self, instance):
+        services.sector_delete(sector=instance)
+
+
+class BenchmarkViewSet(ServiceModelViewSet):
+    """Benchmarks per sector and metric: everyone reads, admins write."""
+
+    serializer_class = BenchmarkSerializer
+    filterset_class = BenchmarkFilter
+    ordering = ["sector__code", "metric"]
+    write_roles = frozenset({Role.ADMIN})
+
+    def scope(self, user):
+        if not role_of(user):
+            return Benchmark.objects.none()
+        return Benchmark.objects.all()
+
+    def create_object(self, data):
+        return services.benchmark_save(benchmark=None, data=data)
+
+    def update_object(self, instance, data):
+        return services.benchmark_save(benchmark=instance, data=data)
