@@ -83,9 +83,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'funnelbook.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+    "default": dj_database_url.parse(
+        # An empty DATABASE_URL counts as unset.
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'funnelbook.sqlite3'}",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE") or "60"),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

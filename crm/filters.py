@@ -58,12 +58,14 @@ class YesNoFilter(filters.BooleanFilter):
 class MomentField(forms.DateTimeField):
     def to_python(self, value):
         moment = super().to_python(value)
+        if moment is None:
+            return None
         try:
-            if moment is not None:
-                moment.astimezone(UTC)
+            # In UTC: the database may not accept every offset Python does (PostgreSQL
+            # stops at ±15:59, ISO 8601 allows +20:55).
+            return moment.astimezone(UTC)
         except OverflowError:
             raise forms.ValidationError("Give a time between the years 1 and 9999.") from None
-        return moment
 
 
 class MomentFilter(filters.DateTimeFilter):

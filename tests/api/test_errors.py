@@ -1228,3 +1228,12 @@ def test_a_meeting_marked_held_changes_its_etag(world, as_user):
     assert held["ETag"] != before
     prospect = Prospect.objects.get(pk=meeting.prospect_id)
     assert prospect.stage == Stage.MEETING
+
+
+@pytest.mark.parametrize("value", ["1590-11-04T23:01:43+20:55", "2026-11-04T23:01:43-23:59"])
+def test_a_time_with_an_offset_the_database_lacks_is_compared_in_utc(world, as_user, value):
+    # given an offset ISO 8601 allows but PostgreSQL does not (it stops at ±15:59)
+    # when
+    response = as_user(world["admin"]).get("/api/meetings/", {"starts_at__gte": value})
+    # then it is answered, not a 500
+    assert response.status_code == 200
