@@ -18,7 +18,13 @@ from crm.views import (
     TeamViewSet,
 )
 from events.views import EventViewSet
-from funnel.views import BenchmarkViewSet, PlanViewSet, ReviewViewSet, SectorViewSet
+from funnel.views import (
+    BenchmarkViewSet,
+    FunnelReportView,
+    PlanViewSet,
+    ReviewViewSet,
+    SectorViewSet,
+)
 
 router = DefaultRouter()
 router.register("prospects", ProspectViewSet, basename="prospect")
@@ -36,6 +42,7 @@ router.register("reviews", ReviewViewSet, basename="review")
 api = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("reports/funnel/", FunnelReportView.as_view(), name="report-funnel"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

@@ -1,11 +1,15 @@
-"""API of sectors, benchmarks, plans and performance reviews."""
+"""API of sectors, benchmarks, plans, performance reviews and the reports."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from crm.models import Role
 from crm.selectors import owner_filter, role_of
 from crm.viewsets import ServiceModelViewSet
-from funnel import services
+from funnel import reports, services
 from funnel.filters import BenchmarkFilter, PlanFilter, ReviewFilter
 from funnel.models import Benchmark, PerformanceReview, Plan, Sector
 from funnel.serializers import (
@@ -122,3 +126,26 @@ class BenchmarkViewSet(ServiceModelViewSet):
 
     def update_object(self, instance, data):
         return services.benchmark_save(benchmark=instance, data=data)
+
+
+class FunnelReportView(APIView):
+    """SPEC 3.1 funnel for a scope (``manager`` or ``team``) and a period.
+
+    ``view=cohort`` (default): prospects created in the period by the furthest stage they
+    ever reached. ``view=flow``: prospects that entered each stage for the first time
+    during the period, whenever created.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("manager", int, description="one manager's id"),
+            OpenApiParameter("team", int, description="one team's id"),
+            OpenApiParameter("period", str, description="2026-11, 2026-Q4 or 2026-W47"),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="with end, inclusive"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="with start, inclusive"),
+            OpenApiParameter("view", str, enum=list(reports.VIEWS)),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        return Response(reports.funnel_report(request.user, request.query_params))

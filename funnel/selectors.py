@@ -1,0 +1,143 @@
+"""ORM → plain values for the reports: each function is one aggregate query.
+
+A report's scope is a set of teams (each with its own time zone and work week) and,
+optionally, one manager. Day boundaries are those of each team's time zone, so a
+company-wide query ORs one time window per team; the number of teams is small and the
+query count stays constant whatever the number of managers, prospects or activities.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.http import Http404
+
+from crm.models import Prospect, Role, Stage, StageChange, Team
+from crm.selectors import profile_of, role_of, team_id_of, visible_users
+from funnel.periods import Period
+
+FUNNEL = Stage.funnel()
+_RANK = Case(
+    *(When(to_stage=stage, then=Value(rank)) for rank, stage in enumerate(FUNNEL)),
+    default=Value(None),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamWindow:
+    team_id: int
+    timezone: str
+    work_week: str
+    holiday_country: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Who a report covers: ``manager_id`` (one manager) or all managers of ``teams``."""
+
+    kind: str  # "manager" | "team" | "company"
+    teams: tuple[TeamWindow, ...]
+    manager_id: int | None = None
+    label: str = ""
+
+    def owner_q(self, field: str) -> Q:
+        """Rows of this scope, by the user FK path ``field``."""
+        if self.manager_id is not None:
+            return Q(**{f"{field}_id": self.manager_id})
+        return Q(**{f"{field}__profile__team_id__in": [t.team_id for t in self.teams]})
+
+    def window_q(self, field: str, owner_field: str, period: Period) -> Q:
+        """``field`` (a datetime) inside the period, in each team's own time zone."""
+        clauses = Q(pk__in=[])
+        for team in self.teams:
+            start, end = period.bounds(team.timezone)
+            clauses |= Q(
+                **{
+                    f"{owner_field}__profile__team_id": team.team_id,
+                    f"{field}__gte": start,
+                    f"{field}__lt": end,
+                }
+            )
+        return clauses
+
+
+def _window(team: Team) -> TeamWindow:
+    return TeamWindow(team.pk, team.timezone, team.work_week, team.holiday_country)
+
+
+def resolve_scope(
+    user: AbstractBaseUser, *, manager: int | None = None, team: int | None = None
+) -> Scope:
+    """The scope asked for, limited to what the caller may see (else a 404)."""
+    if manager is not None:
+        target = visible_users(user).filter(pk=manager, profile__team__isnull=False).first()
+        if target is None:
+            raise Http404("No such manager.")
+        window = _window(target.profile.team)
+        return Scope("manager", (window,), manager_id=target.pk, label=target.get_username())
+    role = role_of(user)
+    teams = Team.objects.order_by("pk")
+    if role != Role.ADMIN:
+        teams = teams.filter(pk=team_id_of(user) or 0)
+    if team is not None:
+        teams = teams.filter(pk=team)
+        found = list(teams)
+        if not found:
+            raise Http404("No such team.")
+        return Scope("team", (_window(found[0]),), label=found[0].name)
+    if role == Role.MANAGER:
+        profile = profile_of(user)
+        return Scope(
+            "manager", (_window(profile.team),), manager_id=user.pk, label=user.get_username()
+        )
+    found = list(teams)
+    if role == Role.LEAD and found:
+        return Scope("team", (_window(found[0]),), label=found[0].name)
+    return Scope("company", tuple(_window(t) for t in found), label="company")
+
+
+def cohort_reached(scope: Scope, period: Period) -> dict[str, int]:
+    """Cohort prospects (created in the period) per furthest funnel stage ever reached.
+
+    Counts, for each stage, the prospects whose furthest stage (from StageChange; `lost` is
+    not a stage) is at or past it. One query.
+    """
+    furthest = Subquery(
+        StageChange.objects.filter(prospect=OuterRef("pk"), to_stage__in=FUNNEL)
+        .annotate(rank=_RANK)
+        .order_by("-rank")
+        .values("rank")[:1],
+        output_field=IntegerField(),
+    )
+    cohort = Prospect.objects.filter(
+        scope.owner_q("owner"), scope.window_q("created_at", "owner", period)
+    ).annotate(furthest=furthest)
+    counts = cohort.aggregate(
+        **{stage: Count("pk", filter=Q(furthest__gte=rank)) for rank, stage in enumerate(FUNNEL)}
+    )
+    return {stage: counts[stage] or 0 for stage in FUNNEL}
+
+
+def flow_entered(scope: Scope, period: Period) -> dict[str, int]:
+    """Prospects in scope that entered each stage for the first time during the period,
+    whenever they were created. One query."""
+    earlier = StageChange.objects.filter(
+        prospect=OuterRef("prospect"),
+        to_stage=OuterRef("to_stage"),
+        changed_at__lt=OuterRef("changed_at"),
+    )
+    rows = (
+        StageChange.objects.filter(
+            scope.owner_q("prospect__owner"),
+            scope.window_q("changed_at", "prospect__owner", period),
+            to_stage__in=FUNNEL,
+        )
+        .exclude(Exists(earlier))
+        .values("to_stage")
+        .annotate(entered=Count("prospect", distinct=True))
+    )
+    entered = dict.fromkeys(FUNNEL, 0)
+    for row in rows:
+        entered[row["to_stage"]] = row["entered"]
+    return entered
