@@ -21,6 +21,7 @@ from events.views import EventViewSet
 from funnel.views import (
     BenchmarkViewSet,
     FunnelReportView,
+    PlanReportView,
     PlanViewSet,
     ReviewViewSet,
     SectorViewSet,
@@ -43,6 +44,7 @@ api = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("reports/funnel/", FunnelReportView.as_view(), name="report-funnel"),
+    path("reports/plan/", PlanReportView.as_view(), name="report-plan"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

@@ -18,6 +18,7 @@ from funnel import metrics, selectors
 from funnel.periods import Period, PeriodError, WorkCalendar, parse_period
 
 RATIO_PLACES = Decimal("0.0001")
+PLAN_METRICS = selectors.ACTUAL_METRICS
 VIEWS = ("cohort", "flow")
 
 
@@ -98,4 +99,80 @@ def funnel_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str
         "conversion": {step: ratio(value) for step, value in funnel.conversion.items()},
         "overall": ratio(funnel.overall),
         "one_in_n": ratio(funnel.one_in_n),
+    }
+
+
+def _number(value: Decimal | int | None, metric: str) -> str | Decimal | int | None:
+    """Money as a decimal string with two places; counts as whole numbers where whole."""
+    if value is None:
+        return None
+    if metric == "revenue":
+        return str(Decimal(value).quantize(Decimal("0.01")))
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else value.quantize(Decimal("0.01"))
+
+
+def plan_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
+    """SPEC 3.4: per manager and metric target, actual, attainment, overage, pace, status;
+    team attainment Σactual/Σtarget over the managers with that target; who exceeded."""
+    request = parse_request(user, params)
+    calendars = {
+        window.team_id: WorkCalendar.from_team_fields(window.work_week, window.holiday_country)
+        for window in request.scope.teams
+    }
+    targets = selectors.plan_targets(request.scope, request.period)
+    rows, exceeded = [], []
+    pairs: dict[str, list[tuple[Decimal | None, Decimal | int]]] = {m: [] for m in PLAN_METRICS}
+    for manager in selectors.plan_actuals(request.scope, request.period):
+        calendar = calendars.get(manager.team_id, request.calendar)
+        days = calendar.count(request.period)
+        elapsed = calendar.elapsed(request.period, request.today)
+        metrics_out = {}
+        for metric in PLAN_METRICS:
+            target = targets.get(manager.manager_id, {}).get(metric)
+            actual = manager.actuals[metric]
+            result = metrics.Attainment(metric, target, actual, days, elapsed)
+            pairs[metric].append((target, actual))
+            metrics_out[metric] = {
+                "target": _number(target, metric),
+                "actual": _number(actual, metric),
+                "attainment": ratio(result.attainment),
+                "overage": _number(result.overage, metric),
+                "expected_to_date": _number(result.expected_to_date, metric),
+                "pace": ratio(result.pace),
+                "status": result.status,
+            }
+            if result.status == metrics.EXCEEDED:
+                exceeded.append(
+                    {
+                        "manager": manager.manager_id,
+                        "username": manager.username,
+                        "metric": metric,
+                        "overage": _number(result.overage, metric),
+                        "attainment": ratio(result.attainment),
+                    }
+                )
+        rows.append(
+            {
+                "manager": manager.manager_id,
+                "username": manager.username,
+                "working_days": days,
+                "elapsed_working_days": elapsed,
+                "metrics": metrics_out,
+            }
+        )
+    totals = {metric: _team_total(metric, pairs[metric]) for metric in PLAN_METRICS}
+    exceeded.sort(key=lambda item: (item["metric"], -(item["attainment"] or 0)))
+    return header(request, "plan") | {"managers": rows, "totals": totals, "exceeded": exceeded}
+
+
+def _team_total(metric: str, pairs: list[tuple[Decimal | None, Decimal | int]]) -> dict:
+    """Σtarget and Σactual over the managers that have the target (None when none has)."""
+    planned = [(target, Decimal(actual)) for target, actual in pairs if target is not None]
+    if not planned:
+        return {"target": None, "actual": None, "attainment": None}
+    return {
+        "target": _number(sum(t for t, _ in planned), metric),
+        "actual": _number(sum(a for _, a in planned), metric),
+        "attainment": ratio(metrics.team_attainment(planned)),
     }

@@ -7,14 +7,43 @@ query count stays constant whatever the number of managers, prospects or activit
 """
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from crm.models import Prospect, Role, Stage, StageChange, Team
+from crm.models import (
+    Call,
+    Meeting,
+    MeetingStatus,
+    Prospect,
+    Referral,
+    Role,
+    Stage,
+    StageChange,
+    Team,
+)
 from crm.selectors import profile_of, role_of, team_id_of, visible_users
+from funnel.models import Plan, PlanMetric
 from funnel.periods import Period
+
+User = get_user_model()
 
 FUNNEL = Stage.funnel()
 _RANK = Case(
@@ -46,6 +75,12 @@ class Scope:
         if self.manager_id is not None:
             return Q(**{f"{field}_id": self.manager_id})
         return Q(**{f"{field}__profile__team_id__in": [t.team_id for t in self.teams]})
+
+    def users_q(self) -> Q:
+        """The users of this scope (on the user model itself)."""
+        if self.manager_id is not None:
+            return Q(pk=self.manager_id)
+        return Q(profile__team_id__in=[t.team_id for t in self.teams])
 
     def window_q(self, field: str, owner_field: str, period: Period) -> Q:
         """``field`` (a datetime) inside the period, in each team's own time zone."""
@@ -141,3 +176,114 @@ def flow_entered(scope: Scope, period: Period) -> dict[str, int]:
     for row in rows:
         entered[row["to_stage"]] = row["entered"]
     return entered
+
+
+# --- plan attainment (SPEC 3.4) ---------------------------------------------------------
+
+ACTUAL_METRICS = ("contracts", "revenue", "meetings", "calls", "new_prospects", "referrals_asked")
+
+
+def _count(queryset, field: str = "pk"):
+    """A correlated COUNT (or SUM) subquery that is 0, not NULL, when there is no row."""
+    aggregate = Sum(field) if field != "pk" else Count("pk")
+    return Coalesce(
+        Subquery(
+            queryset.order_by()
+            .annotate(_one=Value(1))
+            .values("_one")
+            .annotate(total=aggregate)
+            .values("total")[:1]
+        ),
+        Value(0, output_field=DecimalField() if field != "pk" else IntegerField()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerActuals:
+    manager_id: int
+    username: str
+    team_id: int
+    hired_on: date | None
+    actuals: dict[str, Decimal | int]
+
+
+def plan_actuals(scope: Scope, period: Period) -> list[ManagerActuals]:
+    """Each manager in scope with the six plan actuals of the period (SPEC 3.4). One query.
+
+    contracts/revenue: prospects signed (signed_on in the period) and the sum of their
+    contract values; meetings: held meetings starting in the period; calls: calls in the
+    period; new_prospects: prospects created; referrals_asked: referrals asked.
+    """
+    user = OuterRef("pk")
+    first, last = period.start, period.end
+    managers = (
+        User.objects.filter(scope.users_q(), profile__role=Role.MANAGER)
+        .annotate(
+            actual_contracts=_count(
+                Prospect.objects.filter(owner=user, signed_on__range=(first, last))
+            ),
+            actual_revenue=_count(
+                Prospect.objects.filter(owner=user, signed_on__range=(first, last)),
+                "contract_value",
+            ),
+            actual_meetings=_count(
+                Meeting.objects.filter(
+                    scope.window_q("starts_at", "manager", period),
+                    manager=user,
+                    status=MeetingStatus.HELD,
+                )
+            ),
+            actual_calls=_count(
+                Call.objects.filter(scope.window_q("at", "manager", period), manager=user)
+            ),
+            actual_new_prospects=_count(
+                Prospect.objects.filter(scope.window_q("created_at", "owner", period), owner=user)
+            ),
+            actual_referrals_asked=_count(
+                Referral.objects.filter(manager=user, asked_on__range=(first, last))
+            ),
+        )
+        .values(
+            "pk",
+            "username",
+            "profile__team_id",
+            "profile__hired_on",
+            *(f"actual_{metric}" for metric in ACTUAL_METRICS),
+        )
+        .order_by("username")
+    )
+    return [
+        ManagerActuals(
+            manager_id=row["pk"],
+            username=row["username"],
+            team_id=row["profile__team_id"],
+            hired_on=row["profile__hired_on"],
+            actuals={metric: row[f"actual_{metric}"] for metric in ACTUAL_METRICS},
+        )
+        for row in managers
+    ]
+
+
+def plan_targets(scope: Scope, period: Period) -> dict[int, dict[str, Decimal]]:
+    """Targets per manager for the period. One query.
+
+    A plan inside the period counts whole; one that only overlaps it counts pro rata to
+    its calendar days inside the period (a monthly plan is 7/30 of itself in a week of a
+    30-day month). A metric no plan sets is absent.
+    """
+    plans = Plan.objects.filter(
+        scope.owner_q("manager"), start__lte=period.end, end__gte=period.start
+    ).values("manager_id", "start", "end", *PlanMetric.values)
+    targets: dict[int, dict[str, Decimal]] = {}
+    for plan in plans:
+        days = (plan["end"] - plan["start"]).days + 1
+        inside = (min(plan["end"], period.end) - max(plan["start"], period.start)).days + 1
+        share = Decimal(inside) / Decimal(days)
+        mine = targets.setdefault(plan["manager_id"], {})
+        for metric in PlanMetric.values:
+            if plan[metric] is not None:
+                mine[metric] = mine.get(metric, Decimal(0)) + Decimal(plan[metric]) * share
+    return {
+        manager: {metric: value.quantize(Decimal("0.01")) for metric, value in values.items()}
+        for manager, values in targets.items()
+    }

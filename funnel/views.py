@@ -128,6 +128,24 @@ class BenchmarkViewSet(ServiceModelViewSet):
         return services.benchmark_save(benchmark=instance, data=data)
 
 
+REPORT_PARAMETERS = [
+    OpenApiParameter("manager", int, description="one manager's id"),
+    OpenApiParameter("team", int, description="one team's id"),
+    OpenApiParameter("period", str, description="2026-11, 2026-Q4 or 2026-W47"),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="with end, inclusive"),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="with start, inclusive"),
+]
+
+
+class PlanReportView(APIView):
+    """SPEC 3.4 plan attainment, overage, pace and status per manager and metric; team
+    attainment as Σactual/Σtarget; who exceeded their plan and by how much."""
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(reports.plan_report(request.user, request.query_params))
+
+
 class FunnelReportView(APIView):
     """SPEC 3.1 funnel for a scope (``manager`` or ``team``) and a period.
 
@@ -138,11 +156,7 @@ class FunnelReportView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("manager", int, description="one manager's id"),
-            OpenApiParameter("team", int, description="one team's id"),
-            OpenApiParameter("period", str, description="2026-11, 2026-Q4 or 2026-W47"),
-            OpenApiParameter("start", OpenApiTypes.DATE, description="with end, inclusive"),
-            OpenApiParameter("end", OpenApiTypes.DATE, description="with start, inclusive"),
+            *REPORT_PARAMETERS,
             OpenApiParameter("view", str, enum=list(reports.VIEWS)),
         ],
         responses={200: OpenApiTypes.OBJECT},
