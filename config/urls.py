@@ -19,6 +19,7 @@ from crm.views import (
 )
 from events.views import EventViewSet
 from funnel.views import (
+    AlternationReportView,
     BenchmarkViewSet,
     FunnelReportView,
     PlanReportView,
@@ -45,6 +46,7 @@ api = [
     path("me/", MeView.as_view(), name="api-me"),
     path("reports/funnel/", FunnelReportView.as_view(), name="report-funnel"),
     path("reports/plan/", PlanReportView.as_view(), name="report-plan"),
+    path("reports/alternation/", AlternationReportView.as_view(), name="report-alternation"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

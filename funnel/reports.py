@@ -176,3 +176,50 @@ def _team_total(metric: str, pairs: list[tuple[Decimal | None, Decimal | int]]) 
         "actual": _number(sum(a for _, a in planned), metric),
         "attainment": ratio(metrics.team_attainment(planned)),
     }
+
+
+def alternation_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
+    """SPEC 3.9: per manager, over the working days with any call or held meeting: the
+    day is a meeting day when meetings ÷ (meetings + calls) ≥ 0.5; ``alternation`` =
+    switches between consecutive active days ÷ (active days - 1); ``meeting_day_share``
+    = meeting days ÷ active days; null below 2 active days. The team's value is the mean
+    over its managers that have one."""
+    request = parse_request(user, params)
+    calendars = {
+        window.team_id: WorkCalendar.from_team_fields(window.work_week, window.holiday_country)
+        for window in request.scope.teams
+    }
+    activity = selectors.daily_activity(request.scope, request.period)
+    rows = []
+    for manager in selectors.managers_in(request.scope):
+        calendar = calendars.get(manager["profile__team_id"], request.calendar)
+        days = activity.get(manager["pk"], {})
+        active = [
+            (day, calls, meetings)
+            for day, (calls, meetings) in sorted(days.items())
+            if calendar.is_working_day(day)
+        ]
+        result = metrics.alternation([(calls, meetings) for _, calls, meetings in active])
+        rows.append(
+            {
+                "manager": manager["pk"],
+                "username": manager["username"],
+                "active_days": result.active_days,
+                "alternation": ratio(result.alternation),
+                "meeting_day_share": ratio(result.meeting_day_share),
+                "days": [
+                    {
+                        "day": day,
+                        "calls": calls,
+                        "meetings": meetings,
+                        "kind": "meeting" if metrics.is_meeting_day(calls, meetings) else "call",
+                    }
+                    for day, calls, meetings in active
+                ],
+            }
+        )
+    return header(request, "alternation") | {
+        "managers": rows,
+        "alternation": ratio(metrics.team_alternation(r["alternation"] for r in rows)),
+        "meeting_day_share": ratio(metrics.team_alternation(r["meeting_day_share"] for r in rows)),
+    }

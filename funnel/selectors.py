@@ -6,6 +6,7 @@ company-wide query ORs one time window per team; the number of teams is small an
 query count stays constant whatever the number of managers, prospects or activities.
 """
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,6 +16,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import (
     Case,
     Count,
+    DateField,
     DecimalField,
     Exists,
     IntegerField,
@@ -25,7 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 
 from crm.models import (
@@ -287,3 +289,59 @@ def plan_targets(scope: Scope, period: Period) -> dict[int, dict[str, Decimal]]:
         manager: {metric: value.quantize(Decimal("0.01")) for metric, value in values.items()}
         for manager, values in targets.items()
     }
+
+
+# --- activity per day (SPEC 3.3, 3.9) ----------------------------------------------------
+
+
+def _local_day(scope: Scope, field: str, owner_field: str):
+    """The calendar day of ``field`` in the owner's team time zone (one CASE per team)."""
+    return Case(
+        *(
+            When(
+                **{f"{owner_field}__profile__team_id": team.team_id},
+                then=TruncDate(field, tzinfo=zoneinfo.ZoneInfo(team.timezone)),
+            )
+            for team in scope.teams
+        ),
+        output_field=DateField(),
+    )
+
+
+def daily_activity(scope: Scope, period: Period) -> dict[int, dict[date, list[int]]]:
+    """Calls and held meetings per manager and local day of the period. Two queries.
+
+    Returns {manager id: {day: [calls, held meetings]}}; days with neither are absent.
+    """
+    days: dict[int, dict[date, list[int]]] = {}
+    sources = (
+        (Call.objects.filter(scope.window_q("at", "manager", period)), "at", 0),
+        (
+            Meeting.objects.filter(
+                scope.window_q("starts_at", "manager", period), status=MeetingStatus.HELD
+            ),
+            "starts_at",
+            1,
+        ),
+    )
+    for queryset, field, slot in sources:
+        rows = (
+            queryset.filter(scope.owner_q("manager"))
+            .annotate(day=_local_day(scope, field, "manager"))
+            .values("manager_id", "day")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            counts = days.setdefault(row["manager_id"], {}).setdefault(row["day"], [0, 0])
+            counts[slot] = row["n"]
+    return days
+
+
+def managers_in(scope: Scope) -> list[dict]:
+    """The managers of the scope (id, username, team). One query."""
+    return list(
+        User.objects.filter(scope.users_q(), profile__role=Role.MANAGER)
+        .values("pk", "username", "profile__team_id")
+        .order_by("username")
+    )

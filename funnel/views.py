@@ -146,6 +146,14 @@ class PlanReportView(APIView):
         return Response(reports.plan_report(request.user, request.query_params))
 
 
+class AlternationReportView(APIView):
+    """SPEC 3.9 meeting/call alternation per manager, with the call/meeting day strip."""
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(reports.alternation_report(request.user, request.query_params))
+
+
 class FunnelReportView(APIView):
     """SPEC 3.1 funnel for a scope (``manager`` or ``team``) and a period.
 
