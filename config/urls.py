@@ -21,6 +21,7 @@ from events.views import EventViewSet
 from funnel.views import (
     AlternationReportView,
     BenchmarkViewSet,
+    EventsReportView,
     FunnelReportView,
     PlanReportView,
     PlanViewSet,
@@ -46,6 +47,7 @@ api = [
     path("me/", MeView.as_view(), name="api-me"),
     path("reports/funnel/", FunnelReportView.as_view(), name="report-funnel"),
     path("reports/plan/", PlanReportView.as_view(), name="report-plan"),
+    path("reports/events/", EventsReportView.as_view(), name="report-events"),
     path("reports/alternation/", AlternationReportView.as_view(), name="report-alternation"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -14,6 +14,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from events.selectors import visible_events
 from funnel import metrics, selectors
 from funnel.periods import Period, PeriodError, WorkCalendar, parse_period
 
@@ -223,3 +224,30 @@ def alternation_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
         "alternation": ratio(metrics.team_alternation(r["alternation"] for r in rows)),
         "meeting_day_share": ratio(metrics.team_alternation(r["meeting_day_share"] for r in rows)),
     }
+
+
+def events_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
+    """SPEC 3.8: events starting in the period with their return (counted up to now)."""
+    request = parse_request(user, params)
+    rows = []
+    for event in selectors.event_roi(request.scope, request.period, visible_events(user)):
+        cost = Decimal(event["cost"])
+        rows.append(
+            {
+                "event": event["pk"],
+                "name": event["name"],
+                "kind": event["kind"],
+                "starts_at": event["starts_at"],
+                "cost": _number(cost, "revenue"),
+                "managers_attended": event["managers_attended"],
+                "prospects_sourced": event["prospects_sourced"],
+                "held_meetings": event["held_meetings"],
+                "contracts": event["contracts"],
+                "revenue": _number(event["revenue"], "revenue"),
+                "cost_per_prospect": _number(
+                    metrics.cost_per(cost, event["prospects_sourced"]), "revenue"
+                ),
+                "cost_per_contract": _number(metrics.cost_per(cost, event["contracts"]), "revenue"),
+            }
+        )
+    return header(request, "events") | {"events": rows}

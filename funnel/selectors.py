@@ -42,6 +42,7 @@ from crm.models import (
     Team,
 )
 from crm.selectors import profile_of, role_of, team_id_of, visible_users
+from events.models import AttendanceStatus, EventAttendance
 from funnel.models import Plan, PlanMetric
 from funnel.periods import Period
 
@@ -344,4 +345,52 @@ def managers_in(scope: Scope) -> list[dict]:
         User.objects.filter(scope.users_q(), profile__role=Role.MANAGER)
         .values("pk", "username", "profile__team_id")
         .order_by("username")
+    )
+
+
+# --- events ROI (SPEC 3.8) ----------------------------------------------------------------
+
+
+def event_roi(scope: Scope, period: Period, events) -> list[dict]:
+    """Events (of the given visible queryset) starting in the period, each with: managers
+    of the scope who attended, prospects of the scope sourced there, held meetings with
+    those prospects, and the contracts and revenue they brought (all up to now, not only
+    in the period). One query; each count is a correlated subquery, so no join multiplies
+    another."""
+    start, end = period.bounds(scope.teams[0].timezone if len(scope.teams) == 1 else "UTC")
+    event = OuterRef("pk")
+    sourced = Prospect.objects.filter(scope.owner_q("owner"), source_event=event)
+    signed = sourced.filter(signed_on__isnull=False)
+    return list(
+        events.filter(starts_at__gte=start, starts_at__lt=end)
+        .annotate(
+            managers_attended=_count(
+                EventAttendance.objects.filter(
+                    scope.owner_q("manager"), event=event, status=AttendanceStatus.ATTENDED
+                )
+            ),
+            prospects_sourced=_count(sourced),
+            held_meetings=_count(
+                Meeting.objects.filter(
+                    scope.owner_q("prospect__owner"),
+                    prospect__source_event=event,
+                    status=MeetingStatus.HELD,
+                )
+            ),
+            contracts=_count(signed),
+            revenue=_count(signed, "contract_value"),
+        )
+        .values(
+            "pk",
+            "name",
+            "kind",
+            "starts_at",
+            "cost",
+            "managers_attended",
+            "prospects_sourced",
+            "held_meetings",
+            "contracts",
+            "revenue",
+        )
+        .order_by("starts_at", "pk")
     )

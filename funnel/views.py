@@ -154,6 +154,15 @@ class AlternationReportView(APIView):
         return Response(reports.alternation_report(request.user, request.query_params))
 
 
+class EventsReportView(APIView):
+    """SPEC 3.8 events ROI: attendance, prospects sourced, held meetings, contracts,
+    revenue, cost per prospect and per contract (null when the count is 0)."""
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(reports.events_report(request.user, request.query_params))
+
+
 class FunnelReportView(APIView):
     """SPEC 3.1 funnel for a scope (``manager`` or ``team``) and a period.
 
