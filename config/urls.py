@@ -27,6 +27,7 @@ from funnel.views import (
     PlanViewSet,
     ReviewViewSet,
     SectorViewSet,
+    TeamReviewReportView,
 )
 
 router = DefaultRouter()
@@ -48,6 +49,7 @@ api = [
     path("reports/funnel/", FunnelReportView.as_view(), name="report-funnel"),
     path("reports/plan/", PlanReportView.as_view(), name="report-plan"),
     path("reports/events/", EventsReportView.as_view(), name="report-events"),
+    path("reports/team-review/", TeamReviewReportView.as_view(), name="report-team-review"),
     path("reports/alternation/", AlternationReportView.as_view(), name="report-alternation"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

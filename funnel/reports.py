@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from events.selectors import visible_events
 from funnel import metrics, selectors
-from funnel.periods import Period, PeriodError, WorkCalendar, parse_period
+from funnel.periods import Period, PeriodError, WorkCalendar, local_day, parse_period
 
 RATIO_PLACES = Decimal("0.0001")
 PLAN_METRICS = selectors.ACTUAL_METRICS
+LATE_WORKING_DAYS = 5  # SPEC 3.5: a late slip is dated in the last 5 working days of P
 VIEWS = ("cohort", "flow")
 
 
@@ -117,10 +118,18 @@ def plan_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, 
     """SPEC 3.4: per manager and metric target, actual, attainment, overage, pace, status;
     team attainment Σactual/Σtarget over the managers with that target; who exceeded."""
     request = parse_request(user, params)
-    calendars = {
+    return header(request, "plan") | _plan_section(request)
+
+
+def _calendars(request: Request) -> dict[int, WorkCalendar]:
+    return {
         window.team_id: WorkCalendar.from_team_fields(window.work_week, window.holiday_country)
         for window in request.scope.teams
     }
+
+
+def _plan_section(request: Request) -> dict[str, Any]:
+    calendars = _calendars(request)
     targets = selectors.plan_targets(request.scope, request.period)
     rows, exceeded = [], []
     pairs: dict[str, list[tuple[Decimal | None, Decimal | int]]] = {m: [] for m in PLAN_METRICS}
@@ -157,6 +166,7 @@ def plan_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, 
             {
                 "manager": manager.manager_id,
                 "username": manager.username,
+                "team": manager.team_id,
                 "working_days": days,
                 "elapsed_working_days": elapsed,
                 "metrics": metrics_out,
@@ -164,7 +174,72 @@ def plan_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, 
         )
     totals = {metric: _team_total(metric, pairs[metric]) for metric in PLAN_METRICS}
     exceeded.sort(key=lambda item: (item["metric"], -(item["attainment"] or 0)))
-    return header(request, "plan") | {"managers": rows, "totals": totals, "exceeded": exceeded}
+    return {"managers": rows, "totals": totals, "exceeded": exceeded}
+
+
+def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
+    """The lead's monthly review: plan attainment and overage per manager and metric, who
+    exceeded, and SPEC 3.5 slippage per manager (slipped_count, slipped_value, late_slips,
+    pulled_in, postponing), the slipped deals and the unreliable close dates."""
+    request = parse_request(user, params)
+    plan = _plan_section(request)
+    calendars = _calendars(request)
+    zones = {window.team_id: window.timezone for window in request.scope.teams}
+    late_from = {
+        team_id: (calendar.last_working_days(request.period, LATE_WORKING_DAYS) or [None])[0]
+        for team_id, calendar in calendars.items()
+    }
+    slipped = []
+    for row in selectors.slipped_prospects(request.scope, request.period):
+        team_id = row["owner__profile__team_id"]
+        day = local_day(row["slip_at"], zones[team_id])
+        start = late_from.get(team_id)
+        slipped.append(
+            {
+                "prospect": row["pk"],
+                "name": row["name"],
+                "manager": row["owner_id"],
+                "expected_value": _number(row["expected_value"] or 0, "revenue"),
+                "expected_close_date": row["expected_close_date"],
+                "slipped_on": day,
+                "late": start is not None and day >= start,
+            }
+        )
+    pulled_in = selectors.pulled_in_by_manager(request.scope, request.period)
+    for manager in plan["managers"]:
+        mine = [s for s in slipped if s["manager"] == manager["manager"]]
+        late = sum(s["late"] for s in mine)
+        attainment = manager["metrics"]["contracts"]["attainment"]
+        manager["slippage"] = {
+            "slipped_count": len(mine),
+            "slipped_value": _number(
+                sum((Decimal(s["expected_value"]) for s in mine), Decimal(0)), "revenue"
+            ),
+            "late_slips": late,
+            "pulled_in": pulled_in.get(manager["manager"], 0),
+            "postponing": metrics.postponing(
+                None if attainment is None else Decimal(str(attainment)), late
+            ),
+        }
+    unreliable = [
+        {
+            "prospect": row["pk"],
+            "name": row["name"],
+            "manager": row["owner_id"],
+            "expected_close_date": row["expected_close_date"],
+            "push_count": row["push_count"],
+        }
+        for row in selectors.unreliable_prospects(request.scope)
+    ]
+    return (
+        header(request, "team-review")
+        | plan
+        | {
+            "postponing": [m["username"] for m in plan["managers"] if m["slippage"]["postponing"]],
+            "slipped": slipped,
+            "unreliable": unreliable,
+        }
+    )
 
 
 def _team_total(metric: str, pairs: list[tuple[Decimal | None, Decimal | int]]) -> dict:

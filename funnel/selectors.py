@@ -19,6 +19,7 @@ from django.db.models import (
     DateField,
     DecimalField,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -32,6 +33,7 @@ from django.http import Http404
 
 from crm.models import (
     Call,
+    CloseDateChange,
     Meeting,
     MeetingStatus,
     Prospect,
@@ -393,4 +395,92 @@ def event_roi(scope: Scope, period: Period, events) -> list[dict]:
             "revenue",
         )
         .order_by("starts_at", "pk")
+    )
+
+
+# --- slippage (SPEC 3.5) ------------------------------------------------------------------
+
+
+def _before_end(scope: Scope, period: Period, owner_field: str) -> Q:
+    """``changed_at`` before the end of the period in the owner's team time zone."""
+    clauses = Q(pk__in=[])
+    for team in scope.teams:
+        _, end = period.bounds(team.timezone)
+        clauses |= Q(**{f"{owner_field}__profile__team_id": team.team_id, "changed_at__lt": end})
+    return clauses
+
+
+def slipped_prospects(scope: Scope, period: Period) -> list[dict]:
+    """Prospects that slipped out of the period. One query.
+
+    Slipped: a CloseDateChange made during P moved the date from inside P to after P, and
+    at P's end (read from the stage and close-date history, so later changes do not undo
+    it) the prospect was open with its close date after P. Each counts once; ``slip_at``
+    is the last such change.
+    """
+    prospect = OuterRef("pk")
+    slips = CloseDateChange.objects.filter(
+        scope.window_q("changed_at", "prospect__owner", period),
+        prospect=prospect,
+        from_date__range=(period.start, period.end),
+        to_date__gt=period.end,
+    )
+    before_end = _before_end(scope, period, "prospect__owner")
+    stage_at_end = StageChange.objects.filter(before_end, prospect=prospect).order_by(
+        "-changed_at", "-id"
+    )
+    close_at_end = CloseDateChange.objects.filter(before_end, prospect=prospect).order_by(
+        "-changed_at", "-id"
+    )
+    return list(
+        Prospect.objects.filter(scope.owner_q("owner"), Exists(slips))
+        .annotate(
+            stage_at_end=Subquery(stage_at_end.values("to_stage")[:1]),
+            close_at_end=Subquery(close_at_end.values("to_date")[:1]),
+            slip_at=Subquery(slips.order_by("-changed_at").values("changed_at")[:1]),
+        )
+        .filter(stage_at_end__in=Stage.open_stages(), close_at_end__gt=period.end)
+        .values(
+            "pk",
+            "name",
+            "owner_id",
+            "owner__profile__team_id",
+            "expected_value",
+            "expected_close_date",
+            "slip_at",
+        )
+        .order_by("owner_id", "slip_at")
+    )
+
+
+def pulled_in_by_manager(scope: Scope, period: Period) -> dict[int, int]:
+    """Changes made during P that moved a close date from after P into P. One query."""
+    rows = (
+        CloseDateChange.objects.filter(
+            scope.owner_q("prospect__owner"),
+            scope.window_q("changed_at", "prospect__owner", period),
+            from_date__gt=period.end,
+            to_date__range=(period.start, period.end),
+        )
+        .values("prospect__owner_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["prospect__owner_id"]: row["n"] for row in rows}
+
+
+def unreliable_prospects(scope: Scope, threshold: int = 3) -> list[dict]:
+    """Open prospects whose close date was pushed later ``threshold`` times or more
+    (all their CloseDateChanges, whenever made). One query."""
+    return list(
+        Prospect.objects.filter(scope.owner_q("owner"), stage__in=Stage.open_stages())
+        .annotate(
+            push_count=Count(
+                "close_date_changes",
+                filter=Q(close_date_changes__to_date__gt=F("close_date_changes__from_date")),
+            )
+        )
+        .filter(push_count__gte=threshold)
+        .values("pk", "name", "owner_id", "expected_value", "expected_close_date", "push_count")
+        .order_by("-push_count", "pk")
     )

@@ -163,6 +163,15 @@ class EventsReportView(APIView):
         return Response(reports.events_report(request.user, request.query_params))
 
 
+class TeamReviewReportView(APIView):
+    """The lead's monthly review: plan attainment and overage per manager, who exceeded,
+    slippage with late slips and the postponing flag, unreliable close dates."""
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(reports.team_review_report(request.user, request.query_params))
+
+
 class FunnelReportView(APIView):
     """SPEC 3.1 funnel for a scope (``manager`` or ``team``) and a period.
 
