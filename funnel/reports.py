@@ -261,10 +261,7 @@ def alternation_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
     = meeting days ÷ active days; null below 2 active days. The team's value is the mean
     over its managers that have one."""
     request = parse_request(user, params)
-    calendars = {
-        window.team_id: WorkCalendar.from_team_fields(window.work_week, window.holiday_country)
-        for window in request.scope.teams
-    }
+    calendars = _calendars(request)
     activity = selectors.daily_activity(request.scope, request.period)
     rows = []
     for manager in selectors.managers_in(request.scope):
