@@ -47,7 +47,6 @@ from random import Random
 from statistics import median
 from typing import Any, TextIO
 
-import holidays
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -76,6 +75,7 @@ from events import services as event_services
 from events.models import AttendanceStatus, Event, EventAttendance, EventKind
 from funnel import services as funnel_services
 from funnel.models import PerformanceReview, Plan, Sector
+from funnel.periods import WorkCalendar, month_of
 
 User = get_user_model()
 
@@ -508,7 +508,7 @@ def _month_start(day: date, shift: int = 0) -> date:
 
 
 def _month_end(day: date) -> date:
-    return _month_start(day, 1) - timedelta(days=1)
+    return month_of(day).end
 
 
 def _moment(day: date, minutes: float, zone: zoneinfo.ZoneInfo) -> datetime:
@@ -521,16 +521,11 @@ def _moment(day: date, minutes: float, zone: zoneinfo.ZoneInfo) -> datetime:
 
 
 class _Calendar:
-    """The working days of one team: Monday to Friday without its country's holidays."""
+    """The working days of one team (Monday to Friday without its country's holidays),
+    exactly as the reports count them."""
 
     def __init__(self, *, country: str, first: date, last: date) -> None:
-        public = holidays.country_holidays(country, years=range(first.year, last.year + 1))
-        span = (last - first).days + 1
-        self.days = [
-            d
-            for d in (first + timedelta(days=i) for i in range(span))
-            if d.isoweekday() <= 5 and d not in public
-        ]
+        self.days = WorkCalendar(holiday_country=country).working_days(first, last)
 
     def on_or_after(self, day: date) -> date:
         return self.days[min(bisect_left(self.days, day), len(self.days) - 1)]
