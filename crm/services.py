@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from crm.editing import apply, lock, refuse_unknown
 from crm.models import (
     Call,
     CallDirection,
@@ -289,15 +290,14 @@ def prospect_update(
 ) -> Prospect:
     """Change plain fields; a new expected_close_date is recorded as a CloseDateChange."""
     at = _moment(at)
-    unknown = set(data) - PROSPECT_EDITABLE
-    if unknown:
-        field = sorted(unknown)[0]
-        hint = (
-            "Use move, sign, lose or reopen."
-            if field in {"stage", "contract_value", "signed_on", "lost_reason", "lost_on"}
-            else "It cannot be changed."
-        )
-        raise ValidationError({field: hint})
+    refuse_unknown(
+        data,
+        PROSPECT_EDITABLE,
+        hints=dict.fromkeys(
+            ("stage", "contract_value", "signed_on", "lost_reason", "lost_on"),
+            "Use move, sign, lose or reopen.",
+        ),
+    )
     locked = _lock(prospect)
     for field, value in data.items():
         if field != "expected_close_date":
@@ -476,14 +476,8 @@ def contact_create(
 
 @transaction.atomic
 def contact_update(*, contact: Contact, data: Mapping[str, Any]) -> Contact:
-    unknown = set(data) - CONTACT_EDITABLE
-    if unknown:
-        raise ValidationError({sorted(unknown)[0]: "It cannot be changed."})
-    for field, value in data.items():
-        setattr(contact, field, value)
-    contact.full_clean()
-    contact.save()
-    return contact
+    refuse_unknown(data, CONTACT_EDITABLE)
+    return apply(lock(contact), data)
 
 
 # --- calls ---------------------------------------------------------------------------
@@ -576,15 +570,13 @@ MEETING_EDITABLE = frozenset({"location", "notes", "attendees", "decision_maker_
 @transaction.atomic
 def meeting_update(*, meeting: Meeting, data: Mapping[str, Any]) -> Meeting:
     """Change what a meeting is about; times and status have their own services."""
-    unknown = set(data) - MEETING_EDITABLE
-    if unknown:
-        field = sorted(unknown)[0]
-        hint = (
-            "Use hold, cancel, no-show or reschedule."
-            if field in {"status", "starts_at", "ends_at"}
-            else "It cannot be changed."
-        )
-        raise ValidationError({field: hint})
+    refuse_unknown(
+        data,
+        MEETING_EDITABLE,
+        hints=dict.fromkeys(
+            ("status", "starts_at", "ends_at"), "Use hold, cancel, no-show or reschedule."
+        ),
+    )
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     attendees = data.get("attendees")
     for field, value in data.items():
@@ -814,35 +806,26 @@ TEAM_EDITABLE = frozenset(
 )
 
 
-def _plain_update(instance, data: Mapping[str, Any], editable: frozenset[str], hint: str):
-    unknown = set(data) - editable
-    if unknown:
-        raise ValidationError({sorted(unknown)[0]: hint})
-    locked = type(instance).objects.select_for_update().get(pk=instance.pk)
-    for field, value in data.items():
-        setattr(locked, field, value)
-    locked.full_clean()
-    locked.save()
-    return locked
-
-
 @transaction.atomic
 def call_update(*, call: Call, data: Mapping[str, Any]) -> Call:
     """A logged call is a fact (its outcome may have moved the funnel): only duration and
     notes change."""
-    return _plain_update(
-        call, data, CALL_EDITABLE, "A logged call is a fact; only duration and notes change."
+    refuse_unknown(
+        data, CALL_EDITABLE, hint="A logged call is a fact; only duration and notes change."
     )
+    return apply(lock(call), data)
 
 
 @transaction.atomic
 def referral_update(*, referral: Referral, data: Mapping[str, Any]) -> Referral:
-    return _plain_update(referral, data, REFERRAL_EDITABLE, "Use the receive or decline actions.")
+    refuse_unknown(data, REFERRAL_EDITABLE, hint="Use the receive or decline actions.")
+    return apply(lock(referral), data)
 
 
 @transaction.atomic
 def team_update(*, team: Team, data: Mapping[str, Any]) -> Team:
-    return _plain_update(team, data, TEAM_EDITABLE, "It cannot be changed.")
+    refuse_unknown(data, TEAM_EDITABLE)
+    return apply(lock(team), data)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crm.editing import lock, refuse_unknown
 from crm.models import Profile, Role
 from crm.selectors import role_of
 from events.models import AttendanceStatus, Event, EventAttendance
@@ -55,10 +56,8 @@ def event_create(
 
 @transaction.atomic
 def event_update(*, event: Event, data: Mapping[str, Any]) -> Event:
-    unknown = set(data) - EVENT_EDITABLE
-    if unknown:
-        raise ValidationError({sorted(unknown)[0]: "It cannot be changed."})
-    locked = Event.objects.select_for_update().get(pk=event.pk)
+    refuse_unknown(data, EVENT_EDITABLE)
+    locked = lock(event)
     rescheduled = False
     for field, value in data.items():
         if field in {"starts_at", "ends_at"}:

@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crm.editing import apply, lock, refuse_unknown
 from funnel.models import Benchmark, PerformanceReview, Plan, PlanMetric, Sector
 
 User = get_user_model()
@@ -42,11 +43,9 @@ def plan_create(
 
 @transaction.atomic
 def plan_update(*, plan: Plan, by: AbstractBaseUser | None, data: Mapping[str, Any]) -> Plan:
-    unknown = set(data) - PLAN_EDITABLE
-    if unknown:
-        raise ValidationError({sorted(unknown)[0]: "It cannot be changed."})
+    refuse_unknown(data, PLAN_EDITABLE)
     _lock_manager(plan.manager)
-    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    locked = lock(plan)
     for field, value in data.items():
         setattr(locked, field, value)
     locked.set_by = by
@@ -102,24 +101,16 @@ def review_update(
     return locked
 
 
-def _save_plain(instance, data: Mapping[str, Any]):
-    for field, value in data.items():
-        setattr(instance, field, value)
-    instance.full_clean()
-    instance.save()
-    return instance
-
-
 @transaction.atomic
 def sector_save(*, sector: Sector | None, data: Mapping[str, Any]) -> Sector:
     """Create (sector=None) or change a sector."""
-    return _save_plain(sector or Sector(), data)
+    return apply(sector or Sector(), data)
 
 
 @transaction.atomic
 def benchmark_save(*, benchmark: Benchmark | None, data: Mapping[str, Any]) -> Benchmark:
     """Create (benchmark=None) or change a benchmark; one per sector and metric."""
-    return _save_plain(benchmark or Benchmark(), data)
+    return apply(benchmark or Benchmark(), data)
 
 
 @transaction.atomic
