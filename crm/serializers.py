@@ -118,6 +118,15 @@ class ProspectSerializer(ScopedSerializer):
             "updated_at",
         ]
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        # A new prospect is open; the model's own rule names the field the same way.
+        if self.instance is None and attrs.pop("revisit_on", None) is not None:
+            raise serializers.ValidationError(
+                {"revisit_on": ["Only a lost prospect has a revisit date; set it when losing."]}
+            )
+        return attrs
+
     def validate_stage(self, value: str) -> str:
         if value not in Stage.open_stages():
             raise serializers.ValidationError(

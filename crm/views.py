@@ -5,7 +5,6 @@ from django.urls import NoReverseMatch, reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -54,10 +53,6 @@ class ProspectViewSet(ServiceModelViewSet):
         return selectors.visible_prospects(user).select_related("referral")
 
     def create_object(self, data):
-        if data.pop("revisit_on", None) is not None:
-            raise ValidationError(
-                {"revisit_on": "Only a lost prospect has a revisit date; set it when losing."}
-            )
         return services.prospect_create(
             owner=_owner(data, self.request.user), by=self.request.user, **data
         )

@@ -206,8 +206,11 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
             }
         )
     pulled_in = selectors.pulled_in_by_manager(request.scope, request.period)
+    slipped_by_manager: dict[int, list[dict]] = {}
+    for slip in slipped:
+        slipped_by_manager.setdefault(slip["manager"], []).append(slip)
     for manager in plan["managers"]:
-        mine = [s for s in slipped if s["manager"] == manager["manager"]]
+        mine = slipped_by_manager.get(manager["manager"], [])
         late = sum(s["late"] for s in mine)
         attainment = manager["metrics"]["contracts"]["attainment"]
         manager["slippage"] = {

@@ -1237,3 +1237,13 @@ def test_a_time_with_an_offset_the_database_lacks_is_compared_in_utc(world, as_u
     response = as_user(world["admin"]).get("/api/meetings/", {"starts_at__gte": value})
     # then it is answered, not a 500
     assert response.status_code == 200
+
+
+def test_a_new_prospect_has_no_revisit_date(world, as_user):
+    # given: only a lost prospect has a revisit date (it is set when losing)
+    # when
+    response = as_user(world["me"]).post(
+        "/api/prospects/", {"name": "Acme", "revisit_on": "2027-01-01"}, format="json"
+    )
+    # then
+    assert_error(response, 400, "revisit_on")
