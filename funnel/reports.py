@@ -4,9 +4,9 @@ Each report states its scope, period, working days and elapsed working days. Rat
 numbers between 0 and 1 rounded to 4 places; None where the definition divides by zero.
 """
 
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from events.selectors import visible_events
 from funnel import metrics, selectors
+from funnel.models import BenchmarkMetric
 from funnel.periods import Period, PeriodError, WorkCalendar, local_day, parse_period
 
 RATIO_PLACES = Decimal("0.0001")
@@ -28,12 +29,25 @@ def ratio(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(RATIO_PLACES)
 
 
+def now() -> datetime:
+    """The reports' clock (tests replace it to pin "today")."""
+    return timezone.now()
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     scope: selectors.Scope
     period: Period
     calendar: WorkCalendar
     today: Any
+    now: datetime
+
+    def today_of(self, team_id: int) -> date:
+        """Today in that team's time zone."""
+        for window in self.scope.teams:
+            if window.team_id == team_id:
+                return local_day(self.now, window.timezone)
+        return self.today
 
 
 def _int_param(params: Mapping[str, str], name: str) -> int | None:
@@ -51,13 +65,14 @@ def parse_request(user: AbstractBaseUser, params: Mapping[str, str]) -> Request:
     if manager is not None and team is not None:
         raise ValidationError({"team": "Give either manager or team, not both."})
     scope = selectors.resolve_scope(user, manager=manager, team=team)
+    instant = now()
     if len(scope.teams) == 1:
         window = scope.teams[0]
         calendar = WorkCalendar.from_team_fields(window.work_week, window.holiday_country)
-        today = timezone.localtime(timezone=zoneinfo.ZoneInfo(window.timezone)).date()
+        today = local_day(instant, window.timezone)
     else:
         calendar = WorkCalendar()
-        today = timezone.localdate()
+        today = timezone.localtime(instant).date()
     try:
         period = parse_period(
             period=params.get("period"),
@@ -67,7 +82,7 @@ def parse_request(user: AbstractBaseUser, params: Mapping[str, str]) -> Request:
         )
     except PeriodError as error:
         raise ValidationError({error.field: str(error)}) from error
-    return Request(scope, period, calendar, today)
+    return Request(scope, period, calendar, today, instant)
 
 
 def header(request: Request, report: str) -> dict[str, Any]:
@@ -128,15 +143,19 @@ def _calendars(request: Request) -> dict[int, WorkCalendar]:
     }
 
 
-def _plan_section(request: Request) -> dict[str, Any]:
+def _plan_section(request: Request, managers=None) -> dict[str, Any]:
+    """Plan rows per manager (from ``managers``, anything with manager_id, username,
+    team_id and actuals; else plan_actuals' query), team totals and who exceeded."""
     calendars = _calendars(request)
     targets = selectors.plan_targets(request.scope, request.period)
     rows, exceeded = [], []
     pairs: dict[str, list[tuple[Decimal | None, Decimal | int]]] = {m: [] for m in PLAN_METRICS}
-    for manager in selectors.plan_actuals(request.scope, request.period):
+    if managers is None:
+        managers = selectors.plan_actuals(request.scope, request.period)
+    for manager in managers:
         calendar = calendars.get(manager.team_id, request.calendar)
         days = calendar.count(request.period)
-        elapsed = calendar.elapsed(request.period, request.today)
+        elapsed = calendar.elapsed(request.period, request.today_of(manager.team_id))
         metrics_out = {}
         for metric in PLAN_METRICS:
             target = targets.get(manager.manager_id, {}).get(metric)
@@ -177,12 +196,8 @@ def _plan_section(request: Request) -> dict[str, Any]:
     return {"managers": rows, "totals": totals, "exceeded": exceeded}
 
 
-def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
-    """The lead's monthly review: plan attainment and overage per manager and metric, who
-    exceeded, and SPEC 3.5 slippage per manager (slipped_count, slipped_value, late_slips,
-    pulled_in, postponing), the slipped deals and the unreliable close dates."""
-    request = parse_request(user, params)
-    plan = _plan_section(request)
+def _slippage(request: Request, rows: list[dict], pulled_in: Mapping[int, int]) -> list[dict]:
+    """SPEC 3.5: add ``slippage`` to each plan row; return the slipped deals. One query."""
     calendars = _calendars(request)
     zones = {window.team_id: window.timezone for window in request.scope.teams}
     late_from = {
@@ -205,11 +220,10 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
                 "late": start is not None and day >= start,
             }
         )
-    pulled_in = selectors.pulled_in_by_manager(request.scope, request.period)
     slipped_by_manager: dict[int, list[dict]] = {}
     for slip in slipped:
         slipped_by_manager.setdefault(slip["manager"], []).append(slip)
-    for manager in plan["managers"]:
+    for manager in rows:
         mine = slipped_by_manager.get(manager["manager"], [])
         late = sum(s["late"] for s in mine)
         attainment = manager["metrics"]["contracts"]["attainment"]
@@ -224,24 +238,258 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
                 None if attainment is None else Decimal(str(attainment)), late
             ),
         }
-    unreliable = [
-        {
-            "prospect": row["pk"],
-            "name": row["name"],
-            "manager": row["owner_id"],
-            "expected_close_date": row["expected_close_date"],
-            "push_count": row["push_count"],
+    return slipped
+
+
+COVERAGE_HISTORY_MONTHS = 6  # SPEC 3.10: the 6 full months before the period
+
+
+def _history(period: Period) -> Period:
+    months = period.previous_full(COVERAGE_HISTORY_MONTHS, kind="month")
+    return Period.of_range(months[0].start, months[-1].end)
+
+
+def _rate(signed: int, cohort: int) -> Decimal | None:
+    return None if not cohort else Decimal(signed) / Decimal(cohort)
+
+
+def _ratings(values: Mapping[str, Any], benchmarks: list[dict]) -> list[dict]:
+    """SPEC 3.12: each benchmark of the team's sector against the manager's value."""
+    rated = []
+    for benchmark in benchmarks:
+        value = values.get(benchmark["metric"])
+        rated.append(
+            {
+                "metric": benchmark["metric"],
+                "value": value,
+                "low": benchmark["low"],
+                "high": benchmark["high"],
+                "note": benchmark["note"],
+                "rating": metrics.rating(value, benchmark["low"], benchmark["high"]),
+            }
+        )
+    return rated
+
+
+def _scorecard(request: Request) -> dict[str, Any]:
+    """Every per-manager metric of SPEC section 3 with benchmark ratings, plus team or
+    company totals. Queries: the manager counts, median cycles, daily activity, plan
+    targets, benchmarks, slipped deals, and (only when a manager needs it) the team and
+    company conversion for coverage."""
+    scope, period = request.scope, request.period
+    history = _history(period)
+    activity = selectors.daily_activity(scope, period)
+    stats = selectors.manager_stats(
+        scope, period, now=request.now, history=history, activity=activity
+    )
+    plan = _plan_section(request, stats)
+    slipped = _slippage(
+        request, plan["managers"], {m.manager_id: m.values["pulled_in"] for m in stats}
+    )
+    medians = selectors.cycle_medians(scope, period)
+    benchmarks = selectors.benchmarks_for(scope)
+    calendars = _calendars(request)
+    windows = {window.team_id: window for window in scope.teams}
+    by_team: dict[int, list[int]] = {}
+    for manager in stats:
+        counts = by_team.setdefault(manager.team_id, [0, 0])
+        counts[0] += manager.values["history_cohort"]
+        counts[1] += manager.values["history_signed"]
+    fallback: dict[int, tuple[int, int]] | None = None
+    rows = []
+    for manager, plan_row in zip(stats, plan["managers"], strict=True):
+        values = manager.values
+        calendar = calendars.get(manager.team_id, request.calendar)
+        elapsed = plan_row["elapsed_working_days"]
+        funnel = metrics.funnel_from_reached(
+            {stage: values[f"reached_{stage}"] for stage in selectors.FUNNEL}
+        )
+        won, lost = values["actual_contracts"], values["lost"]
+        win_rate = metrics.win_rate(won, lost)
+        cycle_mean = _rate(values["cycle_days_sum"], won)
+        mean_value = _rate(values["actual_revenue"], won)
+        days = activity.get(manager.manager_id, {})
+        active = [
+            (calls, meetings)
+            for day, (calls, meetings) in sorted(days.items())
+            if calendar.is_working_day(day)
+        ]
+        alternation = metrics.alternation(active)
+        sector = windows[manager.team_id].sector_id
+        sector_low = next(
+            (
+                b["low"]
+                for b in benchmarks.get(sector, [])
+                if b["metric"] == BenchmarkMetric.LEAD_TO_CONTRACT
+            ),
+            None,
+        )
+        own = _rate(values["history_signed"], values["history_cohort"])
+        team_rate = _rate(by_team[manager.team_id][1], by_team[manager.team_id][0])
+        company_rate = None
+        needs_fallback = (own is None or values["history_cohort"] < metrics.MIN_OWN_COHORT) and (
+            sector_low is None
+        )
+        if needs_fallback and (scope.kind == "manager" or team_rate is None):
+            if fallback is None:
+                fallback = selectors.history_conversion_by_team(scope, history)
+            cohort, signed = fallback.get(manager.team_id, (0, 0))
+            team_rate = _rate(signed, cohort)
+            company_rate = _rate(
+                sum(s for _, s in fallback.values()), sum(c for c, _ in fallback.values())
+            )
+        picked = metrics.pick_rate(
+            own, values["history_cohort"], sector_low, team_rate, company_rate
+        )
+        target = plan_row["metrics"]["contracts"]["target"]
+        coverage = metrics.coverage(
+            None if target is None else int(Decimal(target)),
+            won,
+            picked.rate,
+            values["open_now"],
+        )
+        scores = {
+            "reached": funnel.reached,
+            "conversion": {step: ratio(value) for step, value in funnel.conversion.items()},
+            "overall": ratio(funnel.overall),
+            "one_in_n": ratio(funnel.one_in_n),
+            "won": won,
+            "lost": lost,
+            "win_rate": ratio(win_rate),
+            "cycle_days_median": ratio(medians.get(manager.manager_id)),
+            "cycle_days_mean": ratio(cycle_mean),
+            "open_at_start": values["open_at_start"],
+            "velocity": _number(
+                metrics.velocity(values["open_at_start"], win_rate, mean_value, cycle_mean),
+                "revenue",
+            ),
+            "meetings_per_day": ratio(metrics.per_working_day(values["actual_meetings"], elapsed)),
+            "calls_per_day": ratio(metrics.per_working_day(values["actual_calls"], elapsed)),
+            "dm_reach": ratio(metrics.share(values["met_with_dm"], values["met_prospects"])),
+            "met_prospects": values["met_prospects"],
+            "stalled": values["stalled"],
+            "stale": values["stale"],
+            "referrals": {
+                "asked": values["actual_referrals_asked"],
+                "received": values["referrals_received"],
+                "declined": values["referrals_declined"],
+            },
+            "asks_per_contract": ratio(
+                metrics.asks_per_contract(values["actual_referrals_asked"], won)
+            ),
+            "referral_conversion": ratio(
+                metrics.referral_conversion(values["referral_cohort"], values["referral_signed"])
+            ),
+            "alternation": ratio(alternation.alternation),
+            "meeting_day_share": ratio(alternation.meeting_day_share),
+            "active_days": alternation.active_days,
+            "open_now": values["open_now"],
+            "remaining_contracts": coverage.remaining,
+            "conversion_rate_used": ratio(coverage.rate),
+            "conversion_rate_source": picked.source,
+            "required_new_prospects": coverage.required_new_prospects,
+            "coverage": ratio(coverage.coverage),
         }
-        for row in selectors.unreliable_prospects(request.scope)
-    ]
+        rateable = scores | {"lead_to_contract": scores["overall"]}
+        rows.append(plan_row | scores | {"ratings": _ratings(rateable, benchmarks.get(sector, []))})
+    return {
+        "managers": rows,
+        "totals": _scorecard_totals(rows, stats) | {"plan": plan["totals"]},
+        "exceeded": plan["exceeded"],
+        "postponing": [m["username"] for m in rows if m["slippage"]["postponing"]],
+        "slipped": slipped,
+    }
+
+
+def _scorecard_totals(rows: list[dict], stats: list) -> dict[str, Any]:
+    """Team or company values: pooled counts (Σ ÷ Σ, never a mean of ratios), activity per
+    manager working day (Σ held ÷ Σ each manager's working days), alternation as the mean
+    over the managers that have one (SPEC 3.9)."""
+    reached = {
+        stage: sum(m.values[f"reached_{stage}"] for m in stats) for stage in selectors.FUNNEL
+    }
+    funnel = metrics.funnel_from_reached(reached)
+    won = sum(m.values["actual_contracts"] for m in stats)
+    lost = sum(m.values["lost"] for m in stats)
+    manager_days = sum(row["elapsed_working_days"] for row in rows)
+    return {
+        "managers": len(rows),
+        "reached": funnel.reached,
+        "conversion": {step: ratio(value) for step, value in funnel.conversion.items()},
+        "overall": ratio(funnel.overall),
+        "one_in_n": ratio(funnel.one_in_n),
+        "win_rate": ratio(metrics.win_rate(won, lost)),
+        "cycle_days_mean": ratio(_rate(sum(m.values["cycle_days_sum"] for m in stats), won)),
+        "meetings_per_day": ratio(
+            metrics.per_working_day(sum(m.values["actual_meetings"] for m in stats), manager_days)
+        ),
+        "calls_per_day": ratio(
+            metrics.per_working_day(sum(m.values["actual_calls"] for m in stats), manager_days)
+        ),
+        "dm_reach": ratio(
+            metrics.share(
+                sum(m.values["met_with_dm"] for m in stats),
+                sum(m.values["met_prospects"] for m in stats),
+            )
+        ),
+        "stalled": sum(m.values["stalled"] for m in stats),
+        "stale": sum(m.values["stale"] for m in stats),
+        "alternation": ratio(metrics.team_alternation(r["alternation"] for r in rows)),
+        "meeting_day_share": ratio(metrics.team_alternation(r["meeting_day_share"] for r in rows)),
+    }
+
+
+def scorecard_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
+    """Every metric of SPEC section 3 for each manager in scope, with benchmark ratings."""
+    request = parse_request(user, params)
+    return header(request, "scorecard") | _scorecard(request)
+
+
+def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
+    """The lead's monthly review: each manager's scorecard (plan attainment and overage
+    per metric, pace, slippage with the postponing flag, benchmark ratings), who exceeded,
+    the slipped deals, and the open deals that need attention now: unreliable close dates
+    (pushed 3+ times), stalled without a decision maker, stale (idle past the rotting days).
+    """
+    request = parse_request(user, params)
+    card = _scorecard(request)
+    zones = {window.team_id: window.timezone for window in request.scope.teams}
+    unreliable, stalled, stale = [], [], []
+    for row in selectors.attention_prospects(request.scope, now=request.now):
+        team_id = row["owner__profile__team_id"]
+        item = {"prospect": row["pk"], "name": row["name"], "manager": row["owner_id"]}
+        if row["push_count"] >= metrics.UNRELIABLE_MIN_PUSHES:
+            unreliable.append(
+                item
+                | {
+                    "expected_close_date": row["expected_close_date"],
+                    "push_count": row["push_count"],
+                }
+            )
+        if metrics.is_stalled(True, row["held_meetings"], 1 if row["has_dm"] else 0):
+            stalled.append(item | {"stage": row["stage"], "held_meetings": row["held_meetings"]})
+        if row["stale"]:
+            touches = [t for t in (row["last_call"], row["last_meeting"]) if t is not None]
+            last = local_day(max(touches), zones[team_id]) if touches else None
+            idle = metrics.days_idle(
+                last, local_day(row["created_at"], zones[team_id]), request.today_of(team_id)
+            )
+            window = next(w for w in request.scope.teams if w.team_id == team_id)
+            stale.append(
+                item
+                | {
+                    "stage": row["stage"],
+                    "last_touch": last,
+                    "days_idle": idle,
+                    "rotting_days": window.rotting_days_for(row["stage"]),
+                }
+            )
+    unreliable.sort(key=lambda r: (-r["push_count"], r["prospect"]))
+    stale.sort(key=lambda r: (-r["days_idle"], r["prospect"]))
     return (
         header(request, "team-review")
-        | plan
-        | {
-            "postponing": [m["username"] for m in plan["managers"] if m["slippage"]["postponing"]],
-            "slipped": slipped,
-            "unreliable": unreliable,
-        }
+        | card
+        | {"unreliable": unreliable, "stalled": stalled, "stale": stale}
     )
 
 

@@ -8,18 +8,23 @@ query count stays constant whatever the number of managers, prospects or activit
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
+    DateTimeField,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -27,25 +32,32 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.db.models.lookups import GreaterThanOrEqual, LessThan, LessThanOrEqual
 from django.http import Http404
 
 from crm.models import (
+    DEFAULT_ROTTING_DAYS,
     Call,
     CloseDateChange,
     Meeting,
     MeetingStatus,
     Prospect,
     Referral,
+    ReferralStatus,
     Role,
+    Source,
     Stage,
     StageChange,
     Team,
 )
 from crm.selectors import profile_of, role_of, team_id_of, visible_users
 from events.models import AttendanceStatus, EventAttendance
-from funnel.models import Plan, PlanMetric
+from funnel import metrics
+from funnel.metrics import STALLED_MIN_MEETINGS
+from funnel.models import Benchmark, Plan, PlanMetric
 from funnel.periods import Period
 
 User = get_user_model()
@@ -58,12 +70,51 @@ _RANK = Case(
 )
 
 
+class LocalDate(Func):
+    """The calendar date of a datetime in the time zone named by another expression,
+    usually the owner's team's ``timezone`` column, so one pass serves every team."""
+
+    arity = 2
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL: (instant AT TIME ZONE 'Europe/Berlin')::date
+        return super().as_sql(
+            compiler,
+            connection,
+            template="((%(expressions)s))::date",
+            arg_joiner=" AT TIME ZONE ",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django's own SQLite function behind TruncDate, given the zone as an argument.
+        sql, params = super().as_sql(
+            compiler,
+            connection,
+            template="django_datetime_cast_date(%(expressions)s, %%s)",
+            **extra_context,
+        )
+        return sql, (*params, connection.timezone_name)
+
+
+def local_date(field: str, owner_field: str) -> LocalDate:
+    """The local day of ``field`` in the time zone of the team of ``owner_field``."""
+    return LocalDate(F(field), F(f"{owner_field}__profile__team__timezone"))
+
+
 @dataclass(frozen=True, slots=True)
 class TeamWindow:
     team_id: int
     timezone: str
     work_week: str
     holiday_country: str
+    sector_id: int | None = None
+    rotting_days: tuple[tuple[str, int], ...] = ()
+    name: str = ""
+
+    def rotting_days_for(self, stage: str) -> int:
+        return dict(self.rotting_days).get(stage, DEFAULT_ROTTING_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +125,7 @@ class Scope:
     teams: tuple[TeamWindow, ...]
     manager_id: int | None = None
     label: str = ""
+    company: tuple[TeamWindow, ...] = ()
 
     def owner_q(self, field: str) -> Q:
         """Rows of this scope, by the user FK path ``field``."""
@@ -89,52 +141,81 @@ class Scope:
 
     def window_q(self, field: str, owner_field: str, period: Period) -> Q:
         """``field`` (a datetime) inside the period, in each team's own time zone."""
-        clauses = Q(pk__in=[])
-        for team in self.teams:
-            start, end = period.bounds(team.timezone)
-            clauses |= Q(
-                **{
-                    f"{owner_field}__profile__team_id": team.team_id,
-                    f"{field}__gte": start,
-                    f"{field}__lt": end,
-                }
-            )
-        return clauses
+        if self.manager_id is not None or len(self.teams) == 1:
+            start, end = period.bounds(self.teams[0].timezone)
+            return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+        if not self.teams:
+            return Q(pk__in=[])
+        bounds = [period.bounds(team.timezone) for team in self.teams]
+        day = local_date(field, owner_field)
+        # The widest window (an index range), then each row's own local day.
+        return Q(
+            Q(**{f"{field}__gte": min(lo for lo, _ in bounds)}),
+            Q(**{f"{field}__lt": max(hi for _, hi in bounds)}),
+            GreaterThanOrEqual(day, period.start),
+            LessThanOrEqual(day, period.end),
+        )
 
 
 def _window(team: Team) -> TeamWindow:
-    return TeamWindow(team.pk, team.timezone, team.work_week, team.holiday_country)
+    return TeamWindow(
+        team.pk,
+        team.timezone,
+        team.work_week,
+        team.holiday_country,
+        team.sector_id,
+        tuple(sorted((stage, int(days)) for stage, days in (team.rotting_days or {}).items())),
+        team.name,
+    )
 
 
 def resolve_scope(
     user: AbstractBaseUser, *, manager: int | None = None, team: int | None = None
 ) -> Scope:
-    """The scope asked for, limited to what the caller may see (else a 404)."""
+    """The scope asked for, limited to what the caller may see (else a 404). One or two
+    queries: the teams (all of them, kept in ``company`` for the coverage fallback) and,
+    for ``manager``, that manager."""
+    company = tuple(_window(t) for t in Team.objects.order_by("pk"))
+    by_id = {window.team_id: window for window in company}
     if manager is not None:
-        target = visible_users(user).filter(pk=manager, profile__team__isnull=False).first()
+        target = (
+            visible_users(user)
+            .filter(pk=manager, profile__team__isnull=False)
+            .values("pk", "username", "profile__team_id")
+            .first()
+        )
         if target is None:
             raise Http404("No such manager.")
-        window = _window(target.profile.team)
-        return Scope("manager", (window,), manager_id=target.pk, label=target.get_username())
+        return Scope(
+            "manager",
+            (by_id[target["profile__team_id"]],),
+            manager_id=target["pk"],
+            label=target["username"],
+            company=company,
+        )
     role = role_of(user)
-    teams = Team.objects.order_by("pk")
-    if role != Role.ADMIN:
-        teams = teams.filter(pk=team_id_of(user) or 0)
+    allowed = (
+        company
+        if role == Role.ADMIN
+        else tuple(window for window in company if window.team_id == team_id_of(user))
+    )
     if team is not None:
-        teams = teams.filter(pk=team)
-        found = list(teams)
+        found = [window for window in allowed if window.team_id == team]
         if not found:
             raise Http404("No such team.")
-        return Scope("team", (_window(found[0]),), label=found[0].name)
+        return Scope("team", (found[0],), label=found[0].name, company=company)
     if role == Role.MANAGER:
         profile = profile_of(user)
         return Scope(
-            "manager", (_window(profile.team),), manager_id=user.pk, label=user.get_username()
+            "manager",
+            (by_id[profile.team_id],),
+            manager_id=user.pk,
+            label=user.get_username(),
+            company=company,
         )
-    found = list(teams)
-    if role == Role.LEAD and found:
-        return Scope("team", (_window(found[0]),), label=found[0].name)
-    return Scope("company", tuple(_window(t) for t in found), label="company")
+    if role == Role.LEAD and allowed:
+        return Scope("team", (allowed[0],), label=allowed[0].name, company=company)
+    return Scope("company", allowed, label="company", company=company)
 
 
 def cohort_reached(scope: Scope, period: Period) -> dict[str, int]:
@@ -188,9 +269,16 @@ def flow_entered(scope: Scope, period: Period) -> dict[str, int]:
 ACTUAL_METRICS = ("contracts", "revenue", "meetings", "calls", "new_prospects", "referrals_asked")
 
 
-def _count(queryset, field: str = "pk"):
-    """A correlated COUNT (or SUM) subquery that is 0, not NULL, when there is no row."""
-    aggregate = Sum(field) if field != "pk" else Count("pk")
+MONEY_FIELDS = frozenset({"contract_value", "expected_value"})
+
+
+def _count(queryset, field: str = "pk", *, distinct: str | None = None):
+    """A correlated COUNT (or SUM) subquery that is 0, not NULL, when there is no row;
+    with ``distinct``, the number of different values of that field."""
+    if distinct is not None:
+        aggregate = Count(distinct, distinct=True)
+    else:
+        aggregate = Sum(field) if field != "pk" else Count("pk")
     return Coalesce(
         Subquery(
             queryset.order_by()
@@ -199,7 +287,7 @@ def _count(queryset, field: str = "pk"):
             .annotate(total=aggregate)
             .values("total")[:1]
         ),
-        Value(0, output_field=DecimalField() if field != "pk" else IntegerField()),
+        Value(0, output_field=DecimalField() if field in MONEY_FIELDS else IntegerField()),
     )
 
 
@@ -298,54 +386,49 @@ def plan_targets(scope: Scope, period: Period) -> dict[int, dict[str, Decimal]]:
 
 
 def _local_day(scope: Scope, field: str, owner_field: str):
-    """The calendar day of ``field`` in the owner's team time zone (one CASE per team)."""
-    return Case(
-        *(
-            When(
-                **{f"{owner_field}__profile__team_id": team.team_id},
-                then=TruncDate(field, tzinfo=zoneinfo.ZoneInfo(team.timezone)),
-            )
-            for team in scope.teams
-        ),
-        output_field=DateField(),
-    )
+    """The calendar day of ``field`` in the owner's team time zone."""
+    if len(scope.teams) == 1:
+        return TruncDate(field, tzinfo=zoneinfo.ZoneInfo(scope.teams[0].timezone))
+    return local_date(field, owner_field)
 
 
 def daily_activity(scope: Scope, period: Period) -> dict[int, dict[date, list[int]]]:
-    """Calls and held meetings per manager and local day of the period. Two queries.
+    """Calls and held meetings per manager and local day of the period. One query (a
+    UNION ALL of the two grouped counts).
 
     Returns {manager id: {day: [calls, held meetings]}}; days with neither are absent.
     """
-    days: dict[int, dict[date, list[int]]] = {}
-    sources = (
-        (Call.objects.filter(scope.window_q("at", "manager", period)), "at", 0),
-        (
-            Meeting.objects.filter(
-                scope.window_q("starts_at", "manager", period), status=MeetingStatus.HELD
-            ),
-            "starts_at",
-            1,
-        ),
+    calls = (
+        Call.objects.filter(scope.owner_q("manager"), scope.window_q("at", "manager", period))
+        .annotate(day=_local_day(scope, "at", "manager"))
+        .values("manager_id", "day")
+        .annotate(calls=Count("pk"), meetings=Value(0))
+        .order_by()
     )
-    for queryset, field, slot in sources:
-        rows = (
-            queryset.filter(scope.owner_q("manager"))
-            .annotate(day=_local_day(scope, field, "manager"))
-            .values("manager_id", "day")
-            .annotate(n=Count("pk"))
-            .order_by()
+    meetings = (
+        Meeting.objects.filter(
+            scope.owner_q("manager"),
+            scope.window_q("starts_at", "manager", period),
+            status=MeetingStatus.HELD,
         )
-        for row in rows:
-            counts = days.setdefault(row["manager_id"], {}).setdefault(row["day"], [0, 0])
-            counts[slot] = row["n"]
+        .annotate(day=_local_day(scope, "starts_at", "manager"))
+        .values("manager_id", "day")
+        .annotate(calls=Value(0), meetings=Count("pk"))
+        .order_by()
+    )
+    days: dict[int, dict[date, list[int]]] = {}
+    for row in calls.union(meetings, all=True):
+        counts = days.setdefault(row["manager_id"], {}).setdefault(row["day"], [0, 0])
+        counts[0] += row["calls"]
+        counts[1] += row["meetings"]
     return days
 
 
 def managers_in(scope: Scope) -> list[dict]:
-    """The managers of the scope (id, username, team). One query."""
+    """The managers of the scope (id, username, team, hired_on). One query."""
     return list(
         User.objects.filter(scope.users_q(), profile__role=Role.MANAGER)
-        .values("pk", "username", "profile__team_id")
+        .values("pk", "username", "profile__team_id", "profile__hired_on")
         .order_by("username")
     )
 
@@ -484,3 +567,472 @@ def unreliable_prospects(scope: Scope, threshold: int = 3) -> list[dict]:
         .values("pk", "name", "owner_id", "expected_value", "expected_close_date", "push_count")
         .order_by("-push_count", "pk")
     )
+
+
+# --- the scorecard: every per-manager metric of SPEC section 3 ----------------------------
+
+
+class DaysBetween(Func):
+    """Whole calendar days from the second date to the first (``end - start``)."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL: date - date is an integer number of days.
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def _per_team(scope: Scope, values: dict[int, object], field) -> Case:
+    """A CASE on the user's team (``profile__team_id``) giving each team its own constant."""
+    return Case(
+        *(
+            When(profile__team_id=team_id, then=Value(value, output_field=field))
+            for team_id, value in values.items()
+        ),
+        output_field=field,
+    )
+
+
+def stale_cutoffs(scope: Scope, now: datetime) -> dict[int, dict[str, datetime]]:
+    """Per team and open stage, the instant before which the last touch makes a prospect
+    stale: the start of the local day ``today - rotting days`` (idle days > rotting days
+    ⇔ last touch day < today - rotting days)."""
+    cutoffs: dict[int, dict[str, datetime]] = {}
+    for team in scope.teams:
+        zone = zoneinfo.ZoneInfo(team.timezone)
+        today = now.astimezone(zone).date()
+        cutoffs[team.team_id] = {
+            stage: datetime.combine(
+                today - timedelta(days=team.rotting_days_for(stage)), time.min, tzinfo=zone
+            ).astimezone(UTC)
+            for stage in Stage.open_stages()
+        }
+    return cutoffs
+
+
+def _stale_q(cutoff_ref: str = "_cutoff") -> Q:
+    """Open, created before the cutoff, and neither a call nor a held meeting since.
+
+    A touch is a call or a held meeting; planned, cancelled and no-show meetings are not."""
+    return (
+        Q(stage__in=Stage.open_stages(), created_at__lt=F(cutoff_ref))
+        & ~Exists(Call.objects.filter(prospect=OuterRef("pk"), at__gte=OuterRef(cutoff_ref)))
+        & ~Exists(
+            Meeting.objects.filter(
+                prospect=OuterRef("pk"),
+                status=MeetingStatus.HELD,
+                starts_at__gte=OuterRef(cutoff_ref),
+            )
+        )
+    )
+
+
+def _stage_cutoff(refs: dict[str, object]) -> Case:
+    return Case(
+        *(When(stage=stage, then=ref) for stage, ref in refs.items()),
+        output_field=DateTimeField(),
+    )
+
+
+STAGE_DELTA_IN = Q(to_stage__in=Stage.open_stages()) & ~Q(from_stage__in=Stage.open_stages())
+STAGE_DELTA_OUT = Q(from_stage__in=Stage.open_stages()) & ~Q(to_stage__in=Stage.open_stages())
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerStats:
+    """One manager's counts for the scorecard (SPEC section 3), all from one query."""
+
+    manager_id: int
+    username: str
+    team_id: int
+    hired_on: date | None
+    values: dict[str, Any]
+
+    @property
+    def actuals(self) -> dict[str, Any]:
+        return {metric: self.values[f"actual_{metric}"] for metric in ACTUAL_METRICS}
+
+
+REACHED = tuple(f"reached_{stage}" for stage in FUNNEL)
+
+
+FACTS = (
+    "actual_contracts",
+    "actual_revenue",
+    "actual_meetings",
+    "actual_calls",
+    "actual_new_prospects",
+    "actual_referrals_asked",
+    "lost",
+    "cycle_days_sum",
+    "open_now",
+    "created_before",
+    "signed_before",
+    "lost_at_start",
+    *REACHED,
+    "referral_cohort",
+    "referral_signed",
+    "history_cohort",
+    "history_signed",
+    "referrals_received",
+    "referrals_declined",
+    "met_prospects",
+    "met_with_dm",
+    "stalled",
+    "stale",
+    "pulled_in",
+)
+
+
+def _facts(queryset, owner_field: str, **aggregates):
+    """One part of the facts UNION: ``aggregates`` per manager, every other fact 0."""
+    unknown = set(aggregates) - set(FACTS)
+    if unknown:
+        raise ValueError(f"Unknown facts: {sorted(unknown)}")
+    columns = {name: aggregates.get(name, Value(0)) for name in FACTS}
+    return queryset.values(who=F(owner_field)).annotate(**columns).order_by()
+
+
+def manager_stats(
+    scope: Scope,
+    period: Period,
+    *,
+    now: datetime,
+    history: Period,
+    activity: dict[int, dict[date, list[int]]],
+) -> list[ManagerStats]:
+    """Each manager in scope with every count the scorecard needs. Two queries: the
+    managers, and one UNION ALL of grouped counts (each part one pass over one table,
+    grouped by manager), summed per manager. Calls and held meetings come from
+    ``activity`` (daily_activity's per-day counts of the same period).
+
+    ``history`` is the span of the 6 full months before the period (SPEC 3.10 coverage:
+    the manager's own cohort conversion). Counts (P = the period, in local days of the
+    manager's team):
+      actual_* (6)       the plan actuals of SPEC 3.4 (contracts and revenue signed in P,
+                         held meetings and calls in P, prospects created, referrals asked).
+      lost               prospects with lost_on in P (SPEC 3.2; won = actual_contracts).
+      cycle_days_sum     Σ days from the local day of creation to signed_on of the won ones.
+      open_now           prospects open now.
+      created_before, signed_before, lost_at_start
+                         for the prospects open at P's start (velocity): created before P,
+                         signed before P (signing is final), and lost at P's start from the
+                         stage history (Σ +1 per change to lost, -1 per reopening, before P).
+      reached_<stage>    cohort (created in P) by furthest stage ever reached (SPEC 3.1).
+      referral_cohort, referral_signed   cohort with source referral; of them signed.
+      history_cohort, history_signed     created in ``history``; of them signed.
+      referrals_received, referrals_declined   answered in P (SPEC 3.7).
+      met_prospects      prospects with ≥ 1 held meeting starting in P (SPEC 3.6) …
+      met_with_dm        … of which ≥ 1 held meeting up to P's end had a decision maker.
+      stalled            open, ≥ 3 held meetings, none with a decision maker (now).
+      stale              open, no call or held meeting for longer than the team's rotting
+                         days of its stage (now).
+      pulled_in          close-date changes made in P that moved a date from after P into P.
+    """
+    local_created = _local_day(scope, "created_at", "owner")
+    prospects = Prospect.objects.filter(scope.owner_q("owner")).annotate(_day=local_created)
+    signed = Q(signed_on__range=(period.start, period.end))
+    cohort = Q(_day__range=(period.start, period.end))
+    referral = cohort & Q(source=Source.REFERRAL)
+    in_history = Q(_day__range=(history.start, history.end))
+    prospect_facts = _facts(
+        prospects,  # nearly every prospect counts somewhere: one pass over all of them
+        "owner_id",
+        actual_contracts=Count("pk", filter=signed),
+        actual_revenue=Coalesce(Sum("contract_value", filter=signed), Value(Decimal(0))),
+        actual_new_prospects=Count("pk", filter=cohort),
+        lost=Count("pk", filter=Q(lost_on__range=(period.start, period.end))),
+        cycle_days_sum=Coalesce(
+            Sum(DaysBetween(F("signed_on"), F("_day")), filter=signed), Value(0)
+        ),
+        open_now=Count("pk", filter=Q(stage__in=Stage.open_stages())),
+        created_before=Count("pk", filter=Q(_day__lt=period.start)),
+        signed_before=Count("pk", filter=Q(signed_on__lt=period.start)),
+        referral_cohort=Count("pk", filter=referral),
+        referral_signed=Count("pk", filter=referral & Q(signed_on__isnull=False)),
+        history_cohort=Count("pk", filter=in_history),
+        history_signed=Count("pk", filter=in_history & Q(signed_on__isnull=False)),
+    )
+    reached_facts = _facts(
+        StageChange.objects.filter(
+            scope.owner_q("prospect__owner"),
+            scope.window_q("prospect__created_at", "prospect__owner", period),
+            to_stage__in=FUNNEL,
+        ),
+        "prospect__owner_id",
+        **{
+            name: Count("prospect_id", distinct=True, filter=Q(to_stage__in=FUNNEL[rank:]))
+            for rank, name in enumerate(REACHED)
+        },
+    )
+    first_instant = min(period.bounds(team.timezone)[0] for team in scope.teams)
+    last_instant = max(period.bounds(team.timezone)[0] for team in scope.teams)
+    starts = StageChange.objects.filter(
+        scope.owner_q("prospect__owner"),
+        Q(to_stage=Stage.LOST) | Q(from_stage=Stage.LOST),
+        changed_at__lt=last_instant,
+    ).filter(
+        Q(changed_at__lt=first_instant)
+        | Q(LessThan(_local_day(scope, "changed_at", "prospect__owner"), period.start))
+    )
+    lost_facts = _facts(
+        starts,
+        "prospect__owner_id",
+        lost_at_start=Count("pk", filter=Q(to_stage=Stage.LOST))
+        - Count("pk", filter=Q(from_stage=Stage.LOST)),
+    )
+    referral_facts = _facts(
+        Referral.objects.filter(scope.owner_q("manager")).filter(
+            Q(asked_on__range=(period.start, period.end))
+            | Q(answered_on__range=(period.start, period.end))
+        ),
+        "manager_id",
+        actual_referrals_asked=Count("pk", filter=Q(asked_on__range=(period.start, period.end))),
+        referrals_received=Count(
+            "pk",
+            filter=Q(answered_on__range=(period.start, period.end), status=ReferralStatus.RECEIVED),
+        ),
+        referrals_declined=Count(
+            "pk",
+            filter=Q(answered_on__range=(period.start, period.end), status=ReferralStatus.DECLINED),
+        ),
+    )
+    held = Meeting.objects.filter(status=MeetingStatus.HELD)
+    met = held.filter(
+        scope.owner_q("prospect__owner"),
+        scope.window_q("starts_at", "prospect__owner", period),
+    )
+    # Held with a decision maker before the end of P: P's last instant in the latest time
+    # zone bounds the search; each meeting's local day decides.
+    last_end = max(period.bounds(team.timezone)[1] for team in scope.teams)
+    dm_before_end = Exists(
+        held.filter(
+            prospect=OuterRef("prospect"),
+            decision_maker_present=True,
+            starts_at__lt=last_end,
+        ).filter(LessThanOrEqual(_local_day(scope, "starts_at", "prospect__owner"), period.end))
+    )
+    meeting_facts = _facts(
+        met,
+        "prospect__owner_id",
+        met_prospects=Count("prospect_id", distinct=True),
+        met_with_dm=Count("prospect_id", distinct=True, filter=Q(dm_before_end)),
+    )
+    pulled_facts = _facts(
+        CloseDateChange.objects.filter(
+            scope.owner_q("prospect__owner"),
+            scope.window_q("changed_at", "prospect__owner", period),
+            from_date__gt=period.end,
+            to_date__range=(period.start, period.end),
+        ),
+        "prospect__owner_id",
+        pulled_in=Count("pk"),
+    )
+    cutoffs = stale_cutoffs(scope, now)
+    open_prospects = (
+        Prospect.objects.filter(scope.owner_q("owner"), stage__in=Stage.open_stages())
+        .annotate(_cutoff=_cutoff_case(cutoffs))
+        .annotate(_stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()))
+    )
+    attention_facts = _facts(
+        open_prospects,
+        "owner_id",
+        stalled=Count("pk", filter=Q(pk__in=_stalled_ids(scope))),
+        stale=Count("pk", filter=Q(_stale=True)),
+    )
+    managers = managers_in(scope)
+    totals = {m["pk"]: dict.fromkeys(FACTS, 0) for m in managers}
+    union = prospect_facts.union(
+        reached_facts,
+        lost_facts,
+        referral_facts,
+        meeting_facts,
+        pulled_facts,
+        attention_facts,
+        all=True,
+    )
+    for row in union:
+        mine = totals.get(row["who"])
+        if mine is None:
+            continue
+        for name in FACTS:
+            mine[name] += row[name] or 0
+    stats = []
+    for manager in managers:
+        values = totals[manager["pk"]]
+        values["actual_revenue"] = Decimal(values["actual_revenue"])
+        days = activity.get(manager["pk"], {}).values()
+        values["actual_calls"] = sum(calls for calls, _ in days)
+        values["actual_meetings"] = sum(meetings for _, meetings in days)
+        values["open_at_start"] = (
+            values["created_before"] - values["signed_before"] - values["lost_at_start"]
+        )
+        stats.append(
+            ManagerStats(
+                manager_id=manager["pk"],
+                username=manager["username"],
+                team_id=manager["profile__team_id"],
+                hired_on=manager["profile__hired_on"],
+                values=values,
+            )
+        )
+    return stats
+
+
+def _cutoff_case(cutoffs: dict[int, dict[str, datetime]], owner_field: str = "owner") -> Case:
+    """Each open prospect's stale cutoff by its stage and team; teams that share a cutoff
+    share a WHEN, so the CASE stays short."""
+    teams_by: dict[tuple[str, datetime], list[int]] = {}
+    for team_id, by_stage in cutoffs.items():
+        for stage, moment in by_stage.items():
+            teams_by.setdefault((stage, moment), []).append(team_id)
+    return Case(
+        *(
+            When(
+                **{f"{owner_field}__profile__team_id__in": team_ids, "stage": stage},
+                then=Value(moment),
+            )
+            for (stage, moment), team_ids in teams_by.items()
+        ),
+        output_field=DateTimeField(),
+    )
+
+
+def _stalled_ids(scope: Scope):
+    """Ids of the open prospects in scope with ≥ 3 held meetings, none with a decision
+    maker present (one grouped pass over their held meetings)."""
+    return (
+        Meeting.objects.filter(
+            scope.owner_q("prospect__owner"),
+            status=MeetingStatus.HELD,
+            prospect__stage__in=Stage.open_stages(),
+        )
+        .values("prospect_id")
+        .annotate(_held=Count("pk"), _dm=Count("pk", filter=Q(decision_maker_present=True)))
+        .filter(_held__gte=STALLED_MIN_MEETINGS, _dm=0)
+        .values("prospect_id")
+    )
+
+
+def _stalled(prospects):
+    """Open prospects with ≥ 3 held meetings and none with a decision maker present."""
+    held = Meeting.objects.filter(prospect=OuterRef("pk"), status=MeetingStatus.HELD)
+    return (
+        prospects.annotate(_held=_count(held))
+        .filter(
+            _held__gte=STALLED_MIN_MEETINGS,
+        )
+        .exclude(Exists(held.filter(decision_maker_present=True)))
+    )
+
+
+def cycle_medians(scope: Scope, period: Period) -> dict[int, Decimal]:
+    """Median sales cycle (days from the local day of creation to signed_on) of the
+    prospects won in the period, per manager. One query: the middle one or two cycles per
+    manager are picked in the database by row number."""
+    cycle = DaysBetween(F("signed_on"), _local_day(scope, "created_at", "owner"))
+    middle = (
+        Prospect.objects.filter(scope.owner_q("owner"), signed_on__range=(period.start, period.end))
+        .annotate(
+            _cycle=cycle,
+            _row=Window(
+                RowNumber(), partition_by=[F("owner_id")], order_by=[cycle.asc(), F("pk").asc()]
+            ),
+            _n=Window(Count("pk"), partition_by=[F("owner_id")]),
+        )
+        .filter(_row__gte=(F("_n") + 1) / 2, _row__lte=(F("_n") + 2) / 2)
+        .values("owner_id", "_cycle")
+    )
+    picked: dict[int, list[int]] = {}
+    for row in middle:
+        picked.setdefault(row["owner_id"], []).append(row["_cycle"])
+    return {owner: metrics.mean(values) for owner, values in picked.items()}
+
+
+def benchmarks_for(scope: Scope) -> dict[int, list[dict]]:
+    """The benchmarks of each sector of the scope's teams, by sector id. One query."""
+    sectors = {team.sector_id for team in scope.teams if team.sector_id is not None}
+    found: dict[int, list[dict]] = {}
+    for row in (
+        Benchmark.objects.filter(sector_id__in=sectors)
+        .values("sector_id", "metric", "low", "high", "note")
+        .order_by("metric")
+    ):
+        found.setdefault(row["sector_id"], []).append(row)
+    return found
+
+
+def attention_prospects(scope: Scope, *, now: datetime) -> list[dict]:
+    """Open prospects in scope that need a lead's attention now, each with its flags.
+    One query.
+
+    unreliable   close date pushed later 3 times or more (all its CloseDateChanges).
+    stalled      ≥ 3 held meetings, none with a decision maker present.
+    stale        no call or held meeting for longer than the team's rotting days of its
+                 stage; ``last_touch`` is the latest call or held meeting (None: never).
+    """
+    cutoffs = stale_cutoffs(scope, now)
+    held = Meeting.objects.filter(prospect=OuterRef("pk"), status=MeetingStatus.HELD)
+    pushes = CloseDateChange.objects.filter(prospect=OuterRef("pk"), to_date__gt=F("from_date"))
+    cutoff = _cutoff_case(cutoffs)
+    last_call = Call.objects.filter(prospect=OuterRef("pk")).order_by("-at").values("at")[:1]
+    last_meeting = held.order_by("-starts_at").values("starts_at")[:1]
+    return list(
+        Prospect.objects.filter(scope.owner_q("owner"), stage__in=Stage.open_stages())
+        .annotate(
+            _cutoff=cutoff,
+            push_count=_count(pushes),
+            held_meetings=_count(held),
+            has_dm=Exists(held.filter(decision_maker_present=True)),
+            stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
+        )
+        .filter(
+            Q(push_count__gte=metrics.UNRELIABLE_MIN_PUSHES)
+            | Q(held_meetings__gte=STALLED_MIN_MEETINGS, has_dm=False)
+            | Q(stale=True)
+        )
+        .annotate(last_call=Subquery(last_call), last_meeting=Subquery(last_meeting))
+        .values(
+            "pk",
+            "name",
+            "owner_id",
+            "owner__profile__team_id",
+            "stage",
+            "created_at",
+            "expected_value",
+            "expected_close_date",
+            "push_count",
+            "held_meetings",
+            "has_dm",
+            "stale",
+            "last_call",
+            "last_meeting",
+        )
+        .order_by("owner_id", "pk")
+    )
+
+
+def history_conversion_by_team(scope: Scope, history: Period) -> dict[int, tuple[int, int]]:
+    """Per team of the company: (prospects created in ``history``, of which reached
+    contract), each team in its own time zone. One query; the coverage fallback (SPEC
+    3.10: the team's rate, else the company's)."""
+    company = Scope("company", scope.company, company=scope.company)
+    rows = (
+        Prospect.objects.filter(company.window_q("created_at", "owner", history))
+        .values("owner__profile__team_id")
+        .annotate(cohort=Count("pk"), signed=Count("pk", filter=Q(signed_on__isnull=False)))
+        .order_by()
+    )
+    return {row["owner__profile__team_id"]: (row["cohort"], row["signed"]) for row in rows}

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from crm.models import Role
 from crm.selectors import owner_filter, role_of
 from crm.viewsets import ServiceModelViewSet
-from funnel import reports, services
+from funnel import reports, services, suggest
 from funnel.filters import BenchmarkFilter, PlanFilter, ReviewFilter
 from funnel.models import Benchmark, PerformanceReview, Plan, Sector
 from funnel.serializers import (
@@ -163,6 +163,17 @@ class EventsReportView(APIView):
         return Response(reports.events_report(request.user, request.query_params))
 
 
+class ScorecardReportView(APIView):
+    """Every metric of SPEC section 3 for each manager in scope (funnel, win rate, cycle,
+    velocity, activity per working day, plan attainment, slippage, decision-maker reach,
+    stalled and stale deals, referrals, alternation, coverage), with benchmark ratings, and
+    the team or company totals."""
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(reports.scorecard_report(request.user, request.query_params))
+
+
 class TeamReviewReportView(APIView):
     """The lead's monthly review: plan attainment and overage per manager, who exceeded,
     slippage with late slips and the postponing flag, unreliable close dates."""
@@ -189,3 +200,27 @@ class FunnelReportView(APIView):
     )
     def get(self, request):
         return Response(reports.funnel_report(request.user, request.query_params))
+
+
+class PlanSuggestView(APIView):
+    """SPEC 3.11 suggested personal targets for one manager's plan: the mean of their last 3
+    full periods * (1 + growth), or for a new hire the team median * the ramp (50% / 75% /
+    100%). ``manager`` is required; the period defaults to the one after the current month.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("manager", int, required=True, description="the manager's id"),
+            OpenApiParameter(
+                "period", str, description="2026-12, 2027-Q1 or 2026-W48; default next month"
+            ),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="with end, inclusive"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="with start, inclusive"),
+            OpenApiParameter(
+                "growth", str, description="a ratio above -1 and at most 1; default 0.10"
+            ),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        return Response(suggest.plan_suggestion(request.user, request.query_params))

@@ -133,5 +133,7 @@ def test_team_review_query_count_is_flat(db, managers):
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/api/reports/team-review/", {"team": team.pk, "period": "2026-10"})
     assert len(response.json()["slipped"]) == managers
-    # team, plan actuals, plan targets, slipped, pulled in, unreliable
-    assert len(captured) == 6, [q["sql"] for q in captured]
+    # teams, managers, the counts (one UNION ALL), calls and meetings per day, plan
+    # targets, slipped deals, median cycles, benchmarks, and the open deals needing
+    # attention (unreliable, stalled, stale)
+    assert len(captured) == 9, [q["sql"] for q in captured]
