@@ -14,10 +14,12 @@ calculate   ``suggest``: plain values in, plain values out; the maths is
 report      ``plan_suggestion``: the answer of ``GET /api/plans/suggest/``.
 
 Decisions where SPEC 3.11 is silent
-- History: the 3 periods of the same kind just before the requested one
-  (``Period.previous_full``): for 2026-12 September, October and November 2026; for
-  2027-Q1 the quarters 2026-Q2…Q4; for 2026-W48 the weeks W45…W47; for a range of n days
-  the 3 ranges of n days just before it. Days are the team's time zone; meetings count
+- History: the last 3 *full* periods of the same kind before the requested one that are
+  over by today (``Period.previous_full``): for 2026-12 asked on 1 December, September,
+  October and November 2026; asked on 23 November, August to October (November is not
+  over, and a part of a month would pull the mean down); for 2027-Q1 the quarters
+  2026-Q2…Q4; for 2026-W48 the weeks W45…W47; for a range of n days the 3 ranges of n
+  days just before it. Days are the team's time zone; meetings count
   only when held; contracts/revenue by ``signed_on``, referrals by ``asked_on`` (dates).
 - A history period is *full* for a manager when it starts on or after their ``hired_on``
   (they were employed every day of it; hired on 1 September → September is full, hired
@@ -34,8 +36,6 @@ Decisions where SPEC 3.11 is silent
   it is the same median for every new hire of the team. It is reported for every manager
   (a veteran sees what their peers do). Null when no colleague qualifies; then a manager
   without 3 full periods gets no suggestion (``basis`` null, every target null).
-- A history period still running today (November, when December's plan is set on
-  23 November) counts with its actuals so far; its ``complete`` flag says so.
 - Without ``period``/``start``/``end`` the period is the one after the current month (in
   the team's time zone): the plan being set is usually next month's.
 - Counts round half-up to whole numbers, revenue to cents (a decimal string); growth is
@@ -305,9 +305,14 @@ def _growth_text(growth: Decimal) -> str:
     return str(growth.quantize(Decimal("0.01")) if exponent >= -2 else growth)
 
 
-def _history_periods(period: Period, window: TeamWindow, field: str) -> list[Period]:
+def _history_periods(
+    period: Period, window: TeamWindow, field: str, today: date
+) -> list[Period]:
+    """The last 3 full periods of the period's length: before it, and over by today."""
     try:
         history = period.previous_full(metrics.SUGGESTION_PERIODS)
+        while not history[-1].is_past(today):
+            history = history[0].previous_full(1) + history[:-1]
         for earlier in history:
             earlier.bounds(window.timezone)  # the first representable days overflow in UTC
     except (OverflowError, ValueError):
@@ -338,7 +343,9 @@ def plan_suggestion(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[s
         request = replace(request, period=request.period.next())
     scope, period = request.scope, request.period
     window = scope.teams[0]
-    history = _history_periods(period, window, "period" if _given(params, "period") else "start")
+    history = _history_periods(
+        period, window, "period" if _given(params, "period") else "start", request.today
+    )
     members = team_history(window, scope.manager_id, history)
     manager = next(m for m in members if m.manager_id == scope.manager_id)
     result = suggest(manager, members, period=period, history=history, growth=growth)

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from crm import services
 from crm.models import CallOutcome
+from funnel import reports
 from funnel.periods import month_of
 from funnel.services import plan_create
 from tests import factories
@@ -88,6 +89,15 @@ def activity(
         factories.prospect(owner, name=f"new {month}-{i}", created_at=at(2026, month, 3 + i))
     for i in range(referrals):
         factories.referral(client, asked_on=date(2026, month, 4 + i))
+
+
+# The plans are set on 1 December 2026: September to November are over.
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def pinned_now(monkeypatch):
+    monkeypatch.setattr(reports, "now", lambda: NOW)
 
 
 @pytest.fixture
@@ -208,14 +218,24 @@ def test_an_existing_plan_does_not_change_the_suggestion(lead, ann):
 def test_period_defaults_to_the_one_after_the_current_month(lead, team):
     # given a manager; no period in the request
     bob = manager(team, "bob")
-    today = timezone.localtime(timezone=zoneinfo.ZoneInfo(team.timezone)).date()
+    today = timezone.localtime(NOW, timezone=zoneinfo.ZoneInfo(team.timezone)).date()
     expected = month_of(today).next()
     # when
     body = client_of(lead).get(URL, {"manager": bob.pk}).json()
-    # then: next month, history the three months before it, this month included
-    assert body["period"]["label"] == expected.label
-    assert body["history"][-1]["period"] == month_of(today).label
-    assert body["history"][-1]["complete"] is False
+    # then: next month (January 2027); its history is the last three months that are over
+    # (September to November), not the running December
+    assert body["period"]["label"] == expected.label == "2027-01"
+    assert [h["period"] for h in body["history"]] == ["2026-09", "2026-10", "2026-11"]
+    assert body["history"][-1]["complete"] is True
+
+
+def test_history_skips_the_running_month(lead, ann, monkeypatch):
+    # given the December plan set on 23 November: November is not over
+    monkeypatch.setattr(reports, "now", lambda: datetime(2026, 11, 23, 9, tzinfo=UTC))
+    # when
+    body = client_of(lead).get(URL, {"manager": ann.pk, "period": "2026-12"}).json()
+    # then: August to October
+    assert [h["period"] for h in body["history"]] == ["2026-08", "2026-09", "2026-10"]
 
 
 # --- (2) growth ---------------------------------------------------------------------------
@@ -407,8 +427,9 @@ def test_ramped_half_cent_rounds_up_exactly(lead, team):
 # --- (5) other period kinds ---------------------------------------------------------------
 
 
-def test_quarter_uses_the_three_previous_quarters(lead, team):
-    # given a veteran with contracts 2026-Q2 1, Q3 2, Q4 3 (Q4 so far) → mean 2 x 1.1 = 2.2 → 2
+def test_quarter_uses_the_three_previous_quarters(lead, team, monkeypatch):
+    # given the first-quarter plans set on 2 January 2027, when 2026-Q4 is over;
+    # a veteran with contracts 2026-Q2 1, Q3 2, Q4 3 → mean 2 x 1.1 = 2.2 → 2
     # and a hire of 1 May 2026: Q2 is not full, Q3 and Q4 are (2 < 3) → team median (2) x
     # ramp 100% (January 2027 is their 9th month) = 2
     vet = manager(team, "vet")
@@ -417,6 +438,7 @@ def test_quarter_uses_the_three_previous_quarters(lead, team):
     contracts(vet, 2026, 10, ["100", "100"])
     contracts(vet, 2026, 11, ["100"])
     may = manager(team, "may", date(2026, 5, 1))
+    monkeypatch.setattr(reports, "now", lambda: datetime(2027, 1, 2, 9, tzinfo=UTC))
     client = client_of(lead)
     # when
     own = client.get(URL, {"manager": vet.pk, "period": "2027-Q1"}).json()
