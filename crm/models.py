@@ -222,6 +222,7 @@ class Prospect(models.Model):
             models.Index(fields=["owner", "stage"], name="prospect_owner_stage"),
             models.Index(fields=["owner", "signed_on"], name="prospect_owner_signed"),
             models.Index(fields=["owner", "lost_on"], name="prospect_owner_lost"),
+            models.Index(fields=["created_at"], name="prospect_created"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -319,6 +320,15 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["prospect", "changed_at"], name="stagechange_prospect_at"),
             models.Index(fields=["changed_at", "to_stage"], name="stagechange_at_stage"),
+            # The cohort funnel: each cohort prospect's stages, read from the index alone.
+            models.Index(fields=["prospect", "to_stage"], name="stagechange_prospect_stage"),
+            # Open at a period's start: only losing and reopening change "open" for good.
+            models.Index(
+                fields=["changed_at"],
+                name="stagechange_lost_at",
+                include=["prospect", "from_stage", "to_stage"],
+                condition=Q(to_stage="lost") | Q(from_stage="lost"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -406,6 +416,8 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["manager", "at"], name="call_manager_at"),
             models.Index(fields=["prospect", "at"], name="call_prospect_at"),
+            # Company-wide periods: every call of a window without touching the table.
+            models.Index(fields=["at", "manager"], name="call_at_manager"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -461,6 +473,19 @@ class Meeting(models.Model):
         indexes = [
             models.Index(fields=["manager", "starts_at"], name="meeting_manager_start"),
             models.Index(fields=["prospect", "status"], name="meeting_prospect_status"),
+            # Held meetings only (what the metrics count): by time for company periods, by
+            # prospect for decision-maker reach and stalled deals.
+            models.Index(
+                fields=["starts_at", "manager"],
+                name="meeting_held_start",
+                condition=Q(status="held"),
+            ),
+            models.Index(
+                fields=["prospect", "starts_at"],
+                name="meeting_held_prospect",
+                include=["decision_maker_present"],
+                condition=Q(status="held"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

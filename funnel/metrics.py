@@ -53,7 +53,7 @@ Calculations (SPEC section → function: what it includes / excludes)
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
@@ -97,10 +97,16 @@ _CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 def _frac(value: Number | float) -> Fraction:
     """An exact Fraction of an int, Decimal or float (a float as written: 0.1 → 1/10)."""
+    if isinstance(value, Fraction):
+        return value
     if isinstance(value, float):
         value = Decimal(repr(value))
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise ValueError(f"{value} is not a number")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a number")
+        # as_integer_ratio is exact and in lowest terms, and much faster than
+        # Fraction(Decimal), which the reports call thousands of times.
+        return Fraction(*value.as_integer_ratio())
     return Fraction(value)
 
 
@@ -113,6 +119,28 @@ def _money(value: Fraction) -> Decimal:
     """Quantized to 0.01, half-up (half a cent away from zero)."""
     cents = math.floor(abs(value) * 100 + Fraction(1, 2))
     return Decimal(-cents if value < 0 else cents).scaleb(-2, _CONTEXT)
+
+
+# Products of report inputs (money with 2 places times day counts) are exact here.
+_WIDE = Context(prec=60, rounding=ROUND_HALF_EVEN)
+
+
+def _exact(value: Number | float) -> Decimal:
+    """An exact Decimal of an int, Decimal or float (a float as written: 0.1 → 0.1)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{value} is not a number")
+    return Decimal(value)
+
+
+def _money_of(numerator: Decimal, denominator: int) -> Decimal:
+    """numerator ÷ denominator quantized to 0.01, half-up, decided exactly: the quotient
+    in cents is rounded from its exact integer part and remainder."""
+    cents, remainder = divmod(_WIDE.multiply(abs(numerator), 100), denominator)
+    if remainder * 2 >= denominator:
+        cents += 1
+    return Decimal(-cents if numerator < 0 else cents).scaleb(-2, _CONTEXT)
 
 
 def _ratio(numerator: Number, denominator: Number) -> Decimal | None:
@@ -307,6 +335,10 @@ class Attainment:
     actual: Number
     working_days: int
     elapsed_working_days: int
+    # Exact Decimals of the inputs, computed once: a report builds thousands of these, and
+    # Decimal arithmetic (in C) keeps them fast; every comparison below is exact.
+    _t: Decimal | None = field(init=False, repr=False, compare=False)
+    _a: Decimal = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _not_negative(
@@ -320,21 +352,26 @@ class Attainment:
                 f"elapsed_working_days ({self.elapsed_working_days}) cannot exceed "
                 f"working_days ({self.working_days})"
             )
+        object.__setattr__(self, "_t", None if self.target is None else _exact(self.target))
+        object.__setattr__(self, "_a", _exact(self.actual))
 
     @property
     def attainment(self) -> Decimal | None:
         """actual ÷ target. Ratio (1.2 = 120%); None when the target is None or 0."""
-        return None if self.target is None else _ratio(self.actual, self.target)
+        if not self._t:
+            return None
+        return _CONTEXT.divide(self._a, self._t)
 
     @property
     def overage(self) -> Number | None:
         """actual - target in the metric's unit; negative is a shortfall; None without target."""
         return None if self.target is None else self.actual - self.target
 
-    def _expected(self) -> Fraction | None:
-        if self.target is None or self.working_days == 0:
+    def _expected_parts(self) -> tuple[Decimal, int] | None:
+        """expected = numerator ÷ working days, kept as a pair so nothing rounds."""
+        if self._t is None or self.working_days == 0:
             return None
-        return _frac(self.target) * self.elapsed_working_days / self.working_days
+        return _WIDE.multiply(self._t, self.elapsed_working_days), self.working_days
 
     @property
     def expected_to_date(self) -> Decimal | None:
@@ -343,12 +380,10 @@ class Attainment:
         None without a target or when the period has no working day; 0 before its first
         working day.
         """
-        expected = self._expected()
-        return None if expected is None else _money(expected)
-
-    def _pace(self) -> Fraction | None:
-        expected = self._expected()
-        return None if not expected else _frac(self.actual) / expected
+        parts = self._expected_parts()
+        if parts is None:
+            return None
+        return _money_of(*parts)
 
     @property
     def pace(self) -> Decimal | None:
@@ -357,8 +392,11 @@ class Attainment:
         1 = on schedule. None when nothing is expected yet (expected 0: no elapsed working
         day, or a target of 0) or the period has no working day.
         """
-        pace = self._pace()
-        return None if pace is None else _decimal(pace)
+        parts = self._expected_parts()
+        if parts is None or not parts[0]:
+            return None
+        numerator, days = parts
+        return _CONTEXT.divide(_WIDE.multiply(self._a, days), numerator)
 
     @property
     def status(self) -> str | None:
@@ -368,17 +406,23 @@ class Attainment:
         None without a target. When no pace exists because nothing is expected yet the
         status is on_track: nobody can be behind before the first working day.
         """
-        if self.target is None:
+        if self._t is None:
             return None
-        actual, target = _frac(self.actual), _frac(self.target)
-        if actual > target:
+        if self._a > self._t:
             return EXCEEDED
-        if actual == target:
+        if self._a == self._t:
             return MET
-        pace = self._pace()
-        if pace is None or pace >= 1:
+        parts = self._expected_parts()
+        if parts is None or not parts[0]:
             return ON_TRACK
-        return CAUTIONED if pace >= CAUTION_PACE else OFF_TRACK
+        numerator, days = parts
+        done = _WIDE.multiply(self._a, days)  # pace = done ÷ numerator, compared exactly
+        if done >= numerator:
+            return ON_TRACK
+        caution = CAUTION_PACE.numerator, CAUTION_PACE.denominator
+        if _WIDE.multiply(done, caution[1]) >= _WIDE.multiply(numerator, caution[0]):
+            return CAUTIONED
+        return OFF_TRACK
 
 
 def team_attainment(pairs: Iterable[tuple[Number | None, Number]]) -> Decimal | None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -25,8 +26,12 @@ LATE_WORKING_DAYS = 5  # SPEC 3.5: a late slip is dated in the last 5 working da
 VIEWS = ("cohort", "flow")
 
 
-def ratio(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(RATIO_PLACES)
+def ratio(value: Decimal | Fraction | None) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    return value.quantize(RATIO_PLACES)
 
 
 def now() -> datetime:
@@ -162,6 +167,7 @@ def _plan_section(request: Request, managers=None) -> dict[str, Any]:
             actual = manager.actuals[metric]
             result = metrics.Attainment(metric, target, actual, days, elapsed)
             pairs[metric].append((target, actual))
+            status = result.status
             metrics_out[metric] = {
                 "target": _number(target, metric),
                 "actual": _number(actual, metric),
@@ -169,9 +175,9 @@ def _plan_section(request: Request, managers=None) -> dict[str, Any]:
                 "overage": _number(result.overage, metric),
                 "expected_to_date": _number(result.expected_to_date, metric),
                 "pace": ratio(result.pace),
-                "status": result.status,
+                "status": status,
             }
-            if result.status == metrics.EXCEEDED:
+            if status == metrics.EXCEEDED:
                 exceeded.append(
                     {
                         "manager": manager.manager_id,
@@ -249,8 +255,9 @@ def _history(period: Period) -> Period:
     return Period.of_range(months[0].start, months[-1].end)
 
 
-def _rate(signed: int, cohort: int) -> Decimal | None:
-    return None if not cohort else Decimal(signed) / Decimal(cohort)
+def _rate(part: int | Decimal, whole: int) -> Fraction | None:
+    """An exact quotient (a repeating rate such as 2/7 must not round before a ceil)."""
+    return None if not whole else Fraction(part) / whole
 
 
 def _ratings(values: Mapping[str, Any], benchmarks: list[dict]) -> list[dict]:
@@ -343,7 +350,7 @@ def _scorecard(request: Request) -> dict[str, Any]:
         )
         target = plan_row["metrics"]["contracts"]["target"]
         coverage = metrics.coverage(
-            None if target is None else int(Decimal(target)),
+            None if target is None else Decimal(target),
             won,
             picked.rate,
             values["open_now"],
@@ -384,7 +391,7 @@ def _scorecard(request: Request) -> dict[str, Any]:
             "meeting_day_share": ratio(alternation.meeting_day_share),
             "active_days": alternation.active_days,
             "open_now": values["open_now"],
-            "remaining_contracts": coverage.remaining,
+            "remaining_contracts": _number(coverage.remaining, "contracts"),
             "conversion_rate_used": ratio(coverage.rate),
             "conversion_rate_source": picked.source,
             "required_new_prospects": coverage.required_new_prospects,

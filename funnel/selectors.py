@@ -26,6 +26,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -141,19 +142,37 @@ class Scope:
 
     def window_q(self, field: str, owner_field: str, period: Period) -> Q:
         """``field`` (a datetime) inside the period, in each team's own time zone."""
-        if self.manager_id is not None or len(self.teams) == 1:
-            start, end = period.bounds(self.teams[0].timezone)
-            return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+        return self.days_q(field, owner_field, period.start, period.end)
+
+    def days_q(self, field: str, owner_field: str, first: date, last: date) -> Q:
+        """``field`` (a datetime) on a local day from ``first`` to ``last``, in the time zone
+        of the team of ``owner_field``.
+
+        One team: its two instants. Several: the widest window (an index range), then
+        either inside every team's window at once, or, for the few rows near an edge, the
+        row's own local day (converted only for those rows)."""
         if not self.teams:
             return Q(pk__in=[])
+        period = Period.of_range(first, last)
         bounds = [period.bounds(team.timezone) for team in self.teams]
+        if len(set(bounds)) == 1:
+            return Q(**{f"{field}__gte": bounds[0][0], f"{field}__lt": bounds[0][1]})
+        los, his = [lo for lo, _ in bounds], [hi for _, hi in bounds]
         day = local_date(field, owner_field)
-        # The widest window (an index range), then each row's own local day.
-        return Q(
-            Q(**{f"{field}__gte": min(lo for lo, _ in bounds)}),
-            Q(**{f"{field}__lt": max(hi for _, hi in bounds)}),
-            GreaterThanOrEqual(day, period.start),
-            LessThanOrEqual(day, period.end),
+        sure = Q(**{f"{field}__gte": max(los), f"{field}__lt": min(his)})
+        edge = Q(GreaterThanOrEqual(day, first), LessThanOrEqual(day, last))
+        return Q(**{f"{field}__gte": min(los), f"{field}__lt": max(his)}) & (sure | edge)
+
+    def before_q(self, field: str, owner_field: str, day: date) -> Q:
+        """``field`` (a datetime) before the local day ``day`` of the owner's team."""
+        if not self.teams:
+            return Q(pk__in=[])
+        starts = [Period.of_range(day, day).bounds(team.timezone)[0] for team in self.teams]
+        if len(set(starts)) == 1:
+            return Q(**{f"{field}__lt": starts[0]})
+        return Q(**{f"{field}__lt": min(starts)}) | Q(
+            Q(**{f"{field}__lt": max(starts)}),
+            LessThan(local_date(field, owner_field), day),
         )
 
 
@@ -222,18 +241,20 @@ def cohort_reached(scope: Scope, period: Period) -> dict[str, int]:
     """Cohort prospects (created in the period) per furthest funnel stage ever reached.
 
     Counts, for each stage, the prospects whose furthest stage (from StageChange; `lost` is
-    not a stage) is at or past it. One query.
+    not a stage) is at or past it. One query: each cohort prospect's highest stage rank
+    (a join on the stage-history index, grouped per prospect), then counted per stage.
     """
-    furthest = Subquery(
-        StageChange.objects.filter(prospect=OuterRef("pk"), to_stage__in=FUNNEL)
-        .annotate(rank=_RANK)
-        .order_by("-rank")
-        .values("rank")[:1],
+    rank = Case(
+        *(
+            When(stage_changes__to_stage=stage, then=Value(rank))
+            for rank, stage in enumerate(FUNNEL)
+        ),
+        default=Value(None),
         output_field=IntegerField(),
     )
     cohort = Prospect.objects.filter(
         scope.owner_q("owner"), scope.window_q("created_at", "owner", period)
-    ).annotate(furthest=furthest)
+    ).annotate(furthest=Max(rank))
     counts = cohort.aggregate(
         **{stage: Count("pk", filter=Q(furthest__gte=rank)) for rank, stage in enumerate(FUNNEL)}
     )
@@ -267,6 +288,35 @@ def flow_entered(scope: Scope, period: Period) -> dict[str, int]:
 # --- plan attainment (SPEC 3.4) ---------------------------------------------------------
 
 ACTUAL_METRICS = ("contracts", "revenue", "meetings", "calls", "new_prospects", "referrals_asked")
+PLAN_FACTS = tuple(f"actual_{metric}" for metric in ACTUAL_METRICS)
+REACHED = tuple(f"reached_{stage}" for stage in FUNNEL)
+# The columns of the scorecard's facts UNION (see manager_stats).
+FACTS = (
+    "actual_contracts",
+    "actual_revenue",
+    "actual_meetings",
+    "actual_calls",
+    "actual_new_prospects",
+    "actual_referrals_asked",
+    "lost",
+    "cycle_days_sum",
+    "open_now",
+    "created_before",
+    "signed_before",
+    "lost_at_start",
+    *REACHED,
+    "referral_cohort",
+    "referral_signed",
+    "history_cohort",
+    "history_signed",
+    "referrals_received",
+    "referrals_declined",
+    "met_prospects",
+    "met_with_dm",
+    "stalled",
+    "stale",
+    "pulled_in",
+)
 
 
 MONEY_FIELDS = frozenset({"contract_value", "expected_value"})
@@ -301,60 +351,83 @@ class ManagerActuals:
 
 
 def plan_actuals(scope: Scope, period: Period) -> list[ManagerActuals]:
-    """Each manager in scope with the six plan actuals of the period (SPEC 3.4). One query.
+    """Each manager in scope with the six plan actuals of the period (SPEC 3.4). Two
+    queries: the managers, and one UNION ALL of four grouped passes.
 
     contracts/revenue: prospects signed (signed_on in the period) and the sum of their
     contract values; meetings: held meetings starting in the period; calls: calls in the
     period; new_prospects: prospects created; referrals_asked: referrals asked.
     """
-    user = OuterRef("pk")
-    first, last = period.start, period.end
-    managers = (
-        User.objects.filter(scope.users_q(), profile__role=Role.MANAGER)
-        .annotate(
-            actual_contracts=_count(
-                Prospect.objects.filter(owner=user, signed_on__range=(first, last))
+    signed = Q(signed_on__range=(period.start, period.end))
+    created = scope.window_q("created_at", "owner", period)
+    asked = Q(asked_on__range=(period.start, period.end))
+    parts = [
+        _facts(
+            Prospect.objects.filter(scope.owner_q("owner")).filter(signed | created),
+            "owner_id",
+            columns=PLAN_FACTS,
+            actual_contracts=Count("pk", filter=signed),
+            actual_revenue=Coalesce(Sum("contract_value", filter=signed), Value(Decimal(0))),
+            actual_new_prospects=Count("pk", filter=created),
+        ),
+        _facts(
+            Referral.objects.filter(scope.owner_q("manager"), asked),
+            "manager_id",
+            columns=PLAN_FACTS,
+            actual_referrals_asked=Count("pk"),
+        ),
+        _facts(
+            Call.objects.filter(scope.owner_q("manager"), scope.window_q("at", "manager", period)),
+            "manager_id",
+            columns=PLAN_FACTS,
+            actual_calls=Count("manager_id"),
+        ),
+        _facts(
+            Meeting.objects.filter(
+                scope.owner_q("manager"),
+                scope.window_q("starts_at", "manager", period),
+                status=MeetingStatus.HELD,
             ),
-            actual_revenue=_count(
-                Prospect.objects.filter(owner=user, signed_on__range=(first, last)),
-                "contract_value",
-            ),
-            actual_meetings=_count(
-                Meeting.objects.filter(
-                    scope.window_q("starts_at", "manager", period),
-                    manager=user,
-                    status=MeetingStatus.HELD,
-                )
-            ),
-            actual_calls=_count(
-                Call.objects.filter(scope.window_q("at", "manager", period), manager=user)
-            ),
-            actual_new_prospects=_count(
-                Prospect.objects.filter(scope.window_q("created_at", "owner", period), owner=user)
-            ),
-            actual_referrals_asked=_count(
-                Referral.objects.filter(manager=user, asked_on__range=(first, last))
-            ),
-        )
-        .values(
-            "pk",
-            "username",
-            "profile__team_id",
-            "profile__hired_on",
-            *(f"actual_{metric}" for metric in ACTUAL_METRICS),
-        )
-        .order_by("username")
-    )
+            "manager_id",
+            columns=PLAN_FACTS,
+            actual_meetings=Count("manager_id"),
+        ),
+    ]
+    managers = managers_in(scope)
+    totals = _union_totals(managers, parts, PLAN_FACTS)
     return [
         ManagerActuals(
-            manager_id=row["pk"],
-            username=row["username"],
-            team_id=row["profile__team_id"],
-            hired_on=row["profile__hired_on"],
-            actuals={metric: row[f"actual_{metric}"] for metric in ACTUAL_METRICS},
+            manager_id=manager["pk"],
+            username=manager["username"],
+            team_id=manager["profile__team_id"],
+            hired_on=manager["profile__hired_on"],
+            actuals={
+                metric: (
+                    Decimal(totals[manager["pk"]][f"actual_{metric}"])
+                    if metric == "revenue"
+                    else totals[manager["pk"]][f"actual_{metric}"]
+                )
+                for metric in ACTUAL_METRICS
+            },
         )
-        for row in managers
+        for manager in managers
     ]
+
+
+def _union_totals(
+    managers: list[dict], parts: list, columns: tuple[str, ...] = FACTS
+) -> dict[int, dict[str, Any]]:
+    """Run the grouped passes as one UNION ALL and add them up per manager (every
+    manager present, with 0 for what they have no row of)."""
+    totals = {m["pk"]: dict.fromkeys(columns, 0) for m in managers}
+    first, *rest = parts
+    for row in first.union(*rest, all=True) if rest else first:
+        mine = totals.get(row["who"])
+        if mine is None:
+            continue
+        for name in columns:
+            mine[name] += row[name] or 0
+    return totals
 
 
 def plan_targets(scope: Scope, period: Period) -> dict[int, dict[str, Decimal]]:
@@ -442,12 +515,23 @@ def event_roi(scope: Scope, period: Period, events) -> list[dict]:
     those prospects, and the contracts and revenue they brought (all up to now, not only
     in the period). One query; each count is a correlated subquery, so no join multiplies
     another."""
-    start, end = period.bounds(scope.teams[0].timezone if len(scope.teams) == 1 else "UTC")
+    # An event's days are its team's; a company-wide event's those of the scope's team,
+    # or UTC for several teams.
+    default = scope.teams[0].timezone if len(scope.teams) == 1 else "UTC"
+    zones = {team.timezone for team in scope.company} | {default, "UTC"}
+    bounds = [period.bounds(zone) for zone in zones]
+    day = LocalDate(F("starts_at"), Coalesce(F("team__timezone"), Value(default)))
+    in_period = Q(
+        Q(starts_at__gte=min(lo for lo, _ in bounds)),
+        Q(starts_at__lt=max(hi for _, hi in bounds)),
+        GreaterThanOrEqual(day, period.start),
+        LessThanOrEqual(day, period.end),
+    )
     event = OuterRef("pk")
     sourced = Prospect.objects.filter(scope.owner_q("owner"), source_event=event)
     signed = sourced.filter(signed_on__isnull=False)
     return list(
-        events.filter(starts_at__gte=start, starts_at__lt=end)
+        events.filter(in_period)
         .annotate(
             managers_attended=_count(
                 EventAttendance.objects.filter(
@@ -665,44 +749,13 @@ class ManagerStats:
         return {metric: self.values[f"actual_{metric}"] for metric in ACTUAL_METRICS}
 
 
-REACHED = tuple(f"reached_{stage}" for stage in FUNNEL)
-
-
-FACTS = (
-    "actual_contracts",
-    "actual_revenue",
-    "actual_meetings",
-    "actual_calls",
-    "actual_new_prospects",
-    "actual_referrals_asked",
-    "lost",
-    "cycle_days_sum",
-    "open_now",
-    "created_before",
-    "signed_before",
-    "lost_at_start",
-    *REACHED,
-    "referral_cohort",
-    "referral_signed",
-    "history_cohort",
-    "history_signed",
-    "referrals_received",
-    "referrals_declined",
-    "met_prospects",
-    "met_with_dm",
-    "stalled",
-    "stale",
-    "pulled_in",
-)
-
-
-def _facts(queryset, owner_field: str, **aggregates):
-    """One part of the facts UNION: ``aggregates`` per manager, every other fact 0."""
-    unknown = set(aggregates) - set(FACTS)
+def _facts(queryset, owner_field: str, *, columns: tuple[str, ...] = FACTS, **aggregates):
+    """One part of a facts UNION: ``aggregates`` per manager, every other column 0."""
+    unknown = set(aggregates) - set(columns)
     if unknown:
         raise ValueError(f"Unknown facts: {sorted(unknown)}")
-    columns = {name: aggregates.get(name, Value(0)) for name in FACTS}
-    return queryset.values(who=F(owner_field)).annotate(**columns).order_by()
+    select = {name: aggregates.get(name, Value(0)) for name in columns}
+    return queryset.values(who=F(owner_field)).annotate(**select).order_by()
 
 
 def manager_stats(
@@ -742,11 +795,11 @@ def manager_stats(
       pulled_in          close-date changes made in P that moved a date from after P into P.
     """
     local_created = _local_day(scope, "created_at", "owner")
-    prospects = Prospect.objects.filter(scope.owner_q("owner")).annotate(_day=local_created)
+    prospects = Prospect.objects.filter(scope.owner_q("owner"))
     signed = Q(signed_on__range=(period.start, period.end))
-    cohort = Q(_day__range=(period.start, period.end))
+    cohort = scope.window_q("created_at", "owner", period)
     referral = cohort & Q(source=Source.REFERRAL)
-    in_history = Q(_day__range=(history.start, history.end))
+    in_history = scope.window_q("created_at", "owner", history)
     prospect_facts = _facts(
         prospects,  # nearly every prospect counts somewhere: one pass over all of them
         "owner_id",
@@ -755,10 +808,10 @@ def manager_stats(
         actual_new_prospects=Count("pk", filter=cohort),
         lost=Count("pk", filter=Q(lost_on__range=(period.start, period.end))),
         cycle_days_sum=Coalesce(
-            Sum(DaysBetween(F("signed_on"), F("_day")), filter=signed), Value(0)
+            Sum(DaysBetween(F("signed_on"), local_created), filter=signed), Value(0)
         ),
         open_now=Count("pk", filter=Q(stage__in=Stage.open_stages())),
-        created_before=Count("pk", filter=Q(_day__lt=period.start)),
+        created_before=Count("pk", filter=scope.before_q("created_at", "owner", period.start)),
         signed_before=Count("pk", filter=Q(signed_on__lt=period.start)),
         referral_cohort=Count("pk", filter=referral),
         referral_signed=Count("pk", filter=referral & Q(signed_on__isnull=False)),
@@ -777,15 +830,10 @@ def manager_stats(
             for rank, name in enumerate(REACHED)
         },
     )
-    first_instant = min(period.bounds(team.timezone)[0] for team in scope.teams)
-    last_instant = max(period.bounds(team.timezone)[0] for team in scope.teams)
     starts = StageChange.objects.filter(
         scope.owner_q("prospect__owner"),
         Q(to_stage=Stage.LOST) | Q(from_stage=Stage.LOST),
-        changed_at__lt=last_instant,
-    ).filter(
-        Q(changed_at__lt=first_instant)
-        | Q(LessThan(_local_day(scope, "changed_at", "prospect__owner"), period.start))
+        scope.before_q("changed_at", "prospect__owner", period.start),
     )
     lost_facts = _facts(
         starts,
@@ -814,21 +862,27 @@ def manager_stats(
         scope.owner_q("prospect__owner"),
         scope.window_q("starts_at", "prospect__owner", period),
     )
-    # Held with a decision maker before the end of P: P's last instant in the latest time
-    # zone bounds the search; each meeting's local day decides.
-    last_end = max(period.bounds(team.timezone)[1] for team in scope.teams)
-    dm_before_end = Exists(
-        held.filter(
-            prospect=OuterRef("prospect"),
-            decision_maker_present=True,
-            starts_at__lt=last_end,
-        ).filter(LessThanOrEqual(_local_day(scope, "starts_at", "prospect__owner"), period.end))
-    )
+    # Per prospect met in P (each once), whether a held meeting up to P's end had a
+    # decision maker: P's end in the prospect's team time zone, read from the outer row.
+    ends = {period.bounds(team.timezone)[1] for team in scope.teams}
+    dm_meetings = held.filter(prospect=OuterRef("pk"), decision_maker_present=True)
+    if len(ends) == 1:
+        dm_meetings = dm_meetings.filter(starts_at__lt=min(ends))
+    else:
+        dm_meetings = dm_meetings.filter(
+            Q(starts_at__lt=min(ends))
+            | Q(
+                Q(starts_at__lt=max(ends)),
+                LessThanOrEqual(LocalDate(F("starts_at"), OuterRef("_tz")), period.end),
+            )
+        )
     meeting_facts = _facts(
-        met,
-        "prospect__owner_id",
-        met_prospects=Count("prospect_id", distinct=True),
-        met_with_dm=Count("prospect_id", distinct=True, filter=Q(dm_before_end)),
+        Prospect.objects.filter(pk__in=met.values("prospect_id")).annotate(
+            _tz=F("owner__profile__team__timezone")
+        ),
+        "owner_id",
+        met_prospects=Count("pk"),
+        met_with_dm=Count("pk", filter=Q(Exists(dm_meetings))),
     )
     pulled_facts = _facts(
         CloseDateChange.objects.filter(
@@ -853,22 +907,18 @@ def manager_stats(
         stale=Count("pk", filter=Q(_stale=True)),
     )
     managers = managers_in(scope)
-    totals = {m["pk"]: dict.fromkeys(FACTS, 0) for m in managers}
-    union = prospect_facts.union(
-        reached_facts,
-        lost_facts,
-        referral_facts,
-        meeting_facts,
-        pulled_facts,
-        attention_facts,
-        all=True,
+    totals = _union_totals(
+        managers,
+        [
+            prospect_facts,
+            reached_facts,
+            lost_facts,
+            referral_facts,
+            meeting_facts,
+            pulled_facts,
+            attention_facts,
+        ],
     )
-    for row in union:
-        mine = totals.get(row["who"])
-        if mine is None:
-            continue
-        for name in FACTS:
-            mine[name] += row[name] or 0
     stats = []
     for manager in managers:
         values = totals[manager["pk"]]
@@ -911,16 +961,20 @@ def _cutoff_case(cutoffs: dict[int, dict[str, datetime]], owner_field: str = "ow
 
 
 def _stalled_ids(scope: Scope):
-    """Ids of the open prospects in scope with ≥ 3 held meetings, none with a decision
-    maker present (one grouped pass over their held meetings)."""
+    """Ids of the prospects in scope with ≥ 3 held meetings, none with a decision maker
+    present (one grouped pass over their held meetings; the caller keeps the open ones).
+    For the whole company no join is needed: the pass reads the held-meeting index alone.
+    """
+    meetings = Meeting.objects.filter(status=MeetingStatus.HELD)
+    if scope.kind != "company" or len(scope.teams) != len(scope.company):
+        meetings = meetings.filter(scope.owner_q("prospect__owner"))
     return (
-        Meeting.objects.filter(
-            scope.owner_q("prospect__owner"),
-            status=MeetingStatus.HELD,
-            prospect__stage__in=Stage.open_stages(),
+        meetings.values("prospect_id")
+        .annotate(
+            # counted on prospect_id, so the held-meeting index alone answers
+            _held=Count("prospect_id"),
+            _dm=Count("prospect_id", filter=Q(decision_maker_present=True)),
         )
-        .values("prospect_id")
-        .annotate(_held=Count("pk"), _dm=Count("pk", filter=Q(decision_maker_present=True)))
         .filter(_held__gte=STALLED_MIN_MEETINGS, _dm=0)
         .values("prospect_id")
     )

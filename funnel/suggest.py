@@ -305,9 +305,7 @@ def _growth_text(growth: Decimal) -> str:
     return str(growth.quantize(Decimal("0.01")) if exponent >= -2 else growth)
 
 
-def _history_periods(
-    period: Period, window: TeamWindow, field: str, today: date
-) -> list[Period]:
+def _history_periods(period: Period, window: TeamWindow, field: str, today: date) -> list[Period]:
     """The last 3 full periods of the period's length: before it, and over by today."""
     try:
         history = period.previous_full(metrics.SUGGESTION_PERIODS)

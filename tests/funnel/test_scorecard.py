@@ -337,3 +337,32 @@ def test_team_review_lists_stalled_and_stale_deals(scorecard):
     row = {r["username"]: r for r in body["managers"]}["m"]
     assert row["stale"] == 4
     assert any(r["metric"] == "meetings_per_day" and r["rating"] == "below" for r in row["ratings"])
+
+
+def test_a_repeating_rate_is_exact_before_the_ceiling(db):
+    """Own cohort April-September: 21 prospects created in June, 6 of them signed in July →
+    rate 6/21 = 2/7 (0.285714…). October target 2, nothing signed → remaining 2,
+    required = ceil(2 ÷ 2/7) = 7 exactly (a rate rounded at the 28th digit would give 8);
+    open now 15 → coverage 15/7 = 2.1429."""
+    team = factories.TeamFactory(name="Exact")
+    lead = factories.UserFactory(profile__team=team, profile__role="lead")
+    m = factories.UserFactory(username="m", profile__team=team)
+    plan_create(
+        manager=m,
+        start=date(2026, 10, 1),
+        end=date(2026, 10, 31),
+        by=lead,
+        targets={"contracts": 2},
+    )
+    for i in range(21):
+        p = new(m, f"J{i}", 6, 1 + i)
+        if i < 6:
+            sign(p, "100", 7, 1 + i)
+
+    (row,) = _get(lead)["managers"]
+
+    assert row["conversion_rate_source"] == "own"
+    assert row["conversion_rate_used"] == 0.2857
+    assert row["remaining_contracts"] == 2
+    assert row["required_new_prospects"] == 7
+    assert row["coverage"] == 2.1429
