@@ -278,7 +278,9 @@ def _ratings(values: Mapping[str, Any], benchmarks: list[dict]) -> list[dict]:
     return rated
 
 
-def _scorecard(request: Request) -> dict[str, Any]:
+def _scorecard(
+    request: Request, attention: dict[int, tuple[int, int]] | None = None
+) -> dict[str, Any]:
     """Every per-manager metric of SPEC section 3 with benchmark ratings, plus team or
     company totals. Queries: the manager counts, median cycles, daily activity, plan
     targets, benchmarks, slipped deals, and (only when a manager needs it) the team and
@@ -287,7 +289,7 @@ def _scorecard(request: Request) -> dict[str, Any]:
     history = _history(period)
     activity = selectors.daily_activity(scope, period)
     stats = selectors.manager_stats(
-        scope, period, now=request.now, history=history, activity=activity
+        scope, period, now=request.now, history=history, activity=activity, attention=attention
     )
     plan = _plan_section(request, stats)
     slipped = _slippage(
@@ -452,19 +454,26 @@ def scorecard_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[
     return header(request, "scorecard") | _scorecard(request)
 
 
+LIST_LIMIT = 100  # each attention list shows the first 100; its *_total counts them all
+
+
 def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
     """The lead's monthly review: each manager's scorecard (plan attainment and overage
     per metric, pace, slippage with the postponing flag, benchmark ratings), who exceeded,
     the slipped deals, and the open deals that need attention now: unreliable close dates
-    (pushed 3+ times), stalled without a decision maker, stale (idle past the rotting days).
+    (pushed 3+ times, most pushed first), stalled without a decision maker (most held
+    meetings first), stale (idle past the rotting days, most idle first). Each list holds
+    its first 100; ``unreliable_total``, ``stalled_total`` and ``stale_total`` count all.
     """
     request = parse_request(user, params)
-    card = _scorecard(request)
     zones = {window.team_id: window.timezone for window in request.scope.teams}
+    windows = {window.team_id: window for window in request.scope.teams}
     unreliable, stalled, stale = [], [], []
+    counts: dict[int, list[int]] = {}
     for row in selectors.attention_prospects(request.scope, now=request.now):
-        team_id = row["owner__profile__team_id"]
-        item = {"prospect": row["pk"], "name": row["name"], "manager": row["owner_id"]}
+        team_id, manager = row["owner__profile__team_id"], row["owner_id"]
+        mine = counts.setdefault(manager, [0, 0])
+        item = {"prospect": row["pk"], "name": row["name"], "manager": manager}
         if row["push_count"] >= metrics.UNRELIABLE_MIN_PUSHES:
             unreliable.append(
                 item
@@ -474,29 +483,39 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
                 }
             )
         if metrics.is_stalled(True, row["held_meetings"], 1 if row["has_dm"] else 0):
+            mine[0] += 1
             stalled.append(item | {"stage": row["stage"], "held_meetings": row["held_meetings"]})
         if row["stale"]:
+            mine[1] += 1
             touches = [t for t in (row["last_call"], row["last_meeting"]) if t is not None]
             last = local_day(max(touches), zones[team_id]) if touches else None
             idle = metrics.days_idle(
                 last, local_day(row["created_at"], zones[team_id]), request.today_of(team_id)
             )
-            window = next(w for w in request.scope.teams if w.team_id == team_id)
             stale.append(
                 item
                 | {
                     "stage": row["stage"],
                     "last_touch": last,
                     "days_idle": idle,
-                    "rotting_days": window.rotting_days_for(row["stage"]),
+                    "rotting_days": windows[team_id].rotting_days_for(row["stage"]),
                 }
             )
+    card = _scorecard(request, {manager: tuple(pair) for manager, pair in counts.items()})
     unreliable.sort(key=lambda r: (-r["push_count"], r["prospect"]))
+    stalled.sort(key=lambda r: (-r["held_meetings"], r["prospect"]))
     stale.sort(key=lambda r: (-r["days_idle"], r["prospect"]))
     return (
         header(request, "team-review")
         | card
-        | {"unreliable": unreliable, "stalled": stalled, "stale": stale}
+        | {
+            "unreliable": unreliable[:LIST_LIMIT],
+            "unreliable_total": len(unreliable),
+            "stalled": stalled[:LIST_LIMIT],
+            "stalled_total": len(stalled),
+            "stale": stale[:LIST_LIMIT],
+            "stale_total": len(stale),
+        }
     )
 
 

@@ -446,10 +446,13 @@ def _list(
     items: list[Mapping[str, Any]],
     columns: Sequence[Column],
     row: Any,
+    total: int | None = None,
 ) -> str:
+    """A titled table; ``total`` (when the report lists only the first ones) is shown."""
     if not items:
         return f"{title}: none"
-    return _section(f"{title} ({len(items)})", table(columns, [row(item) for item in items]))
+    shown = len(items) if total is None or total == len(items) else f"first {len(items)} of {total}"
+    return _section(f"{title} ({shown})", table(columns, [row(item) for item in items]))
 
 
 def _lists(report: Mapping[str, Any], names: Mapping[Any, str]) -> Iterable[str]:
@@ -488,6 +491,7 @@ def _lists(report: Mapping[str, Any], names: Mapping[Any, str]) -> Iterable[str]
             text(u.get("expected_close_date")),
             count(u.get("push_count")),
         ],
+        report.get("unreliable_total"),
     )
     yield _list(
         "Stalled without a decision maker (3+ held meetings)",
@@ -499,6 +503,7 @@ def _lists(report: Mapping[str, Any], names: Mapping[Any, str]) -> Iterable[str]
             text(s.get("stage")),
             count(s.get("held_meetings")),
         ],
+        report.get("stalled_total"),
     )
     yield _list(
         "Stale prospects (no call or meeting for longer than the rotting days)",
@@ -519,6 +524,7 @@ def _lists(report: Mapping[str, Any], names: Mapping[Any, str]) -> Iterable[str]
             count(s.get("days_idle")),
             count(s.get("rotting_days")),
         ],
+        report.get("stale_total"),
     )
 
 

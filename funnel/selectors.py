@@ -570,11 +570,7 @@ def event_roi(scope: Scope, period: Period, events) -> list[dict]:
 
 def _before_end(scope: Scope, period: Period, owner_field: str) -> Q:
     """``changed_at`` before the end of the period in the owner's team time zone."""
-    clauses = Q(pk__in=[])
-    for team in scope.teams:
-        _, end = period.bounds(team.timezone)
-        clauses |= Q(**{f"{owner_field}__profile__team_id": team.team_id, "changed_at__lt": end})
-    return clauses
+    return scope.before_q("changed_at", owner_field, period.end + timedelta(days=1))
 
 
 def slipped_prospects(scope: Scope, period: Period) -> list[dict]:
@@ -588,6 +584,7 @@ def slipped_prospects(scope: Scope, period: Period) -> list[dict]:
     prospect = OuterRef("pk")
     slips = CloseDateChange.objects.filter(
         scope.window_q("changed_at", "prospect__owner", period),
+        scope.owner_q("prospect__owner"),
         prospect=prospect,
         from_date__range=(period.start, period.end),
         to_date__gt=period.end,
@@ -765,11 +762,14 @@ def manager_stats(
     now: datetime,
     history: Period,
     activity: dict[int, dict[date, list[int]]],
+    attention: dict[int, tuple[int, int]] | None = None,
 ) -> list[ManagerStats]:
     """Each manager in scope with every count the scorecard needs. Two queries: the
     managers, and one UNION ALL of grouped counts (each part one pass over one table,
     grouped by manager), summed per manager. Calls and held meetings come from
-    ``activity`` (daily_activity's per-day counts of the same period).
+    ``activity`` (daily_activity's per-day counts of the same period); stalled and stale
+    from ``attention`` ({manager: (stalled, stale)}) when the caller has listed them
+    already, else from a pass of their own.
 
     ``history`` is the span of the 6 full months before the period (SPEC 3.10 coverage:
     the manager's own cohort conversion). Counts (P = the period, in local days of the
@@ -894,31 +894,33 @@ def manager_stats(
         "prospect__owner_id",
         pulled_in=Count("pk"),
     )
-    cutoffs = stale_cutoffs(scope, now)
-    open_prospects = (
-        Prospect.objects.filter(scope.owner_q("owner"), stage__in=Stage.open_stages())
-        .annotate(_cutoff=_cutoff_case(cutoffs))
-        .annotate(_stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()))
-    )
-    attention_facts = _facts(
-        open_prospects,
-        "owner_id",
-        stalled=Count("pk", filter=Q(pk__in=_stalled_ids(scope))),
-        stale=Count("pk", filter=Q(_stale=True)),
-    )
+    parts = [
+        prospect_facts,
+        reached_facts,
+        lost_facts,
+        referral_facts,
+        meeting_facts,
+        pulled_facts,
+    ]
+    if attention is None:
+        cutoffs = stale_cutoffs(scope, now)
+        open_prospects = (
+            Prospect.objects.filter(scope.owner_q("owner"), stage__in=Stage.open_stages())
+            .annotate(_cutoff=_cutoff_case(cutoffs))
+            .annotate(_stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()))
+        )
+        attention_facts = _facts(
+            open_prospects,
+            "owner_id",
+            stalled=Count("pk", filter=Q(pk__in=_stalled_ids(scope))),
+            stale=Count("pk", filter=Q(_stale=True)),
+        )
+        parts.append(attention_facts)
     managers = managers_in(scope)
-    totals = _union_totals(
-        managers,
-        [
-            prospect_facts,
-            reached_facts,
-            lost_facts,
-            referral_facts,
-            meeting_facts,
-            pulled_facts,
-            attention_facts,
-        ],
-    )
+    totals = _union_totals(managers, parts)
+    for manager_id, (stalled, stale) in (attention or {}).items():
+        if manager_id in totals:
+            totals[manager_id]["stalled"], totals[manager_id]["stale"] = stalled, stale
     stats = []
     for manager in managers:
         values = totals[manager["pk"]]

@@ -335,3 +335,15 @@ def test_wide_tables_are_split_to_fit():
     assert max(len(line) for line in out.splitlines()) <= WIDTH
     plan = out.split("Plan:")[1].split("Exceeded")[0]
     assert plan.count("manager") > 1  # the first column repeats in each group
+
+
+def test_render_says_when_a_list_shows_only_the_first_ones():
+    report = {
+        "managers": [{"manager": 1, "username": "ann"}],
+        "stale": [
+            {"name": "Acme", "manager": 1, "stage": "lead", "last_touch": None, "days_idle": 40}
+        ],
+        "stale_total": 250,
+    }
+
+    assert "(first 1 of 250)" in render(report)

@@ -366,3 +366,22 @@ def test_a_repeating_rate_is_exact_before_the_ceiling(db):
     assert row["remaining_contracts"] == 2
     assert row["required_new_prospects"] == 7
     assert row["coverage"] == 2.1429
+
+
+def test_team_review_lists_the_first_hundred_and_counts_all(db):
+    """102 prospects created in June and never touched: all stale on 23 November. The list
+    shows the 100 most idle (oldest first), stale_total and the manager's count say 102."""
+    team = factories.TeamFactory(name="Many")
+    lead = factories.UserFactory(profile__team=team, profile__role="lead")
+    m = factories.UserFactory(username="m", profile__team=team)
+    for i in range(102):
+        new(m, f"S{i:03}", 6, 1 + i % 28)
+    client = APIClient()
+    client.force_authenticate(lead)
+
+    body = client.get("/api/reports/team-review/", {"period": "2026-10"}).json()
+
+    assert len(body["stale"]) == 100
+    assert body["stale_total"] == 102
+    assert body["stale"][0]["days_idle"] == 175  # 1 June → 23 November
+    assert body["managers"][0]["stale"] == 102
