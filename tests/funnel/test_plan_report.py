@@ -168,3 +168,55 @@ def test_plan_report_query_count_is_flat(db, managers):
     assert len(response.json()["managers"]) == managers
     # the teams, the plans, the managers, their actuals (one UNION ALL of grouped passes)
     assert len(captured) == 4, [q["sql"] for q in captured]
+
+
+def test_the_current_periods_pace_counts_elapsed_working_days(db, monkeypatch):
+    """Today is Monday 23 November 2026 in Berlin. November has 21 working days (Mon-Fri);
+    up to and including today 16 have elapsed (2-6, 9-13, 16-20 and 23 November).
+    A: target 21 held meetings, 15 held → expected_to_date 21 * 16/21 = 16, pace 15/16 =
+       0.9375 → cautioned (≥ 0.9); meetings per day 15/16 = 0.9375.
+    B: target 21, 14 held → pace 0.875 → off_track. C: target 21, 16 held → pace 1 → on_track.
+    """
+    from funnel import reports
+
+    monkeypatch.setattr(reports, "now", lambda: datetime(2026, 11, 23, 15, tzinfo=UTC))
+    team = factories.TeamFactory(name="Pace")
+    lead = factories.UserFactory(profile__team=team, profile__role="lead")
+    for name, held in (("a", 15), ("b", 14), ("c", 16)):
+        manager = factories.UserFactory(username=name, profile__team=team)
+        plan_create(
+            manager=manager,
+            start=date(2026, 11, 1),
+            end=date(2026, 11, 30),
+            by=lead,
+            targets={"meetings": 21},
+        )
+        prospect = factories.prospect(manager, name="client", created_at=at(1))
+        for i in range(held):
+            start = datetime(2026, 11, 2 + i % 18, 9 + i // 18, tzinfo=UTC)
+            meeting = services.meeting_plan(
+                manager=manager,
+                prospect=prospect,
+                starts_at=start,
+                ends_at=start.replace(minute=30),
+                by=manager,
+            )
+            services.meeting_hold(
+                meeting=meeting, by=manager, at=datetime(2026, 11, 23, 12, tzinfo=UTC)
+            )
+    client = APIClient()
+    client.force_authenticate(lead)
+
+    body = client.get("/api/reports/plan/", {"period": "2026-11"}).json()
+
+    assert body["working_days"] == 21
+    assert body["elapsed_working_days"] == 16
+    rows = {r["username"]: r["metrics"]["meetings"] for r in body["managers"]}
+    assert rows["a"]["expected_to_date"] == 16
+    assert rows["a"]["pace"] == 0.9375
+    assert rows["a"]["status"] == "cautioned"
+    assert rows["b"]["pace"] == 0.875
+    assert rows["b"]["status"] == "off_track"
+    assert rows["c"]["status"] == "on_track"
+    card = client.get("/api/reports/scorecard/", {"period": "2026-11"}).json()
+    assert {r["username"]: r["meetings_per_day"] for r in card["managers"]}["a"] == 0.9375
