@@ -144,9 +144,13 @@ def _money_of(numerator: Decimal, denominator: int) -> Decimal:
 
 
 def _ratio(numerator: Number, denominator: Number) -> Decimal | None:
+    """numerator ÷ denominator, correctly rounded to 28 digits (Decimal division is, so
+    this equals rounding the exact Fraction, only faster); None when dividing by 0."""
     if denominator == 0:
         return None
-    return _decimal(_frac(numerator) / _frac(denominator))
+    if isinstance(numerator, Fraction) or isinstance(denominator, Fraction):
+        return _decimal(_frac(numerator) / _frac(denominator))
+    return _CONTEXT.divide(_exact(numerator), _exact(denominator))
 
 
 def _not_negative(**values: Number | None) -> None:

@@ -490,10 +490,14 @@ def daily_activity(scope: Scope, period: Period) -> dict[int, dict[date, list[in
         .order_by()
     )
     days: dict[int, dict[date, list[int]]] = {}
-    for row in calls.union(meetings, all=True):
-        counts = days.setdefault(row["manager_id"], {}).setdefault(row["day"], [0, 0])
-        counts[0] += row["calls"]
-        counts[1] += row["meetings"]
+    # values_list: tens of thousands of rows for a company month; tuples are cheaper.
+    union = calls.union(meetings, all=True).values_list(
+        "manager_id", "day", "calls", "meetings"
+    )
+    for manager, day, n_calls, n_meetings in union:
+        counts = days.setdefault(manager, {}).setdefault(day, [0, 0])
+        counts[0] += n_calls
+        counts[1] += n_meetings
     return days
 
 
