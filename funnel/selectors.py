@@ -491,9 +491,7 @@ def daily_activity(scope: Scope, period: Period) -> dict[int, dict[date, list[in
     )
     days: dict[int, dict[date, list[int]]] = {}
     # values_list: tens of thousands of rows for a company month; tuples are cheaper.
-    union = calls.union(meetings, all=True).values_list(
-        "manager_id", "day", "calls", "meetings"
-    )
+    union = calls.union(meetings, all=True).values_list("manager_id", "day", "calls", "meetings")
     for manager, day, n_calls, n_meetings in union:
         counts = days.setdefault(manager, {}).setdefault(day, [0, 0])
         counts[0] += n_calls
