@@ -245,6 +245,13 @@ class CallAdmin(ServiceModelAdmin):
         obj.full_clean()
         obj.save(update_fields=["duration", "notes", "updated_at"])
 
+    def delete_model(self, request, obj):
+        services.call_delete(call=obj)
+
+    def delete_queryset(self, request, queryset):
+        for call in queryset:
+            services.call_delete(call=call)
+
 
 @admin.register(Meeting)
 class MeetingAdmin(ServiceModelAdmin):
@@ -275,6 +282,13 @@ class MeetingAdmin(ServiceModelAdmin):
 
     def update(self, request, obj, form):
         services.meeting_update(meeting=obj, data=self.changed(form, services.MEETING_EDITABLE))
+
+    def delete_model(self, request, obj):
+        services.meeting_delete(meeting=obj)
+
+    def delete_queryset(self, request, queryset):
+        for meeting in queryset:
+            services.meeting_delete(meeting=meeting)
 
     @admin.action(description="Mark held")
     def hold(self, request, queryset):

@@ -2005,6 +2005,8 @@ class _Writer:
             self._step("meetings", self._meetings)
             self._step("history", self._histories, 0)
             self._step("calls", self._calls)
+            # Calls and meetings were bulk-loaded: rewrite every prospect's activity cache.
+            self._step("activity", lambda: services.prospect_activity_refresh(), 0)
             self._step("plans", self._plans, 0)
             bar.update(1)
 

@@ -212,6 +212,24 @@ class Prospect(models.Model):
     lost_reason = models.CharField(max_length=300, blank=True)
     lost_on = models.DateField(null=True, blank=True)
     revisit_on = models.DateField(null=True, blank=True)
+    # A cache of the prospect's activity, rewritten from its calls and meetings by
+    # crm.services.prospect_activity_refresh after every write to them, so "stalled" and
+    # "stale" are a filter on open prospects instead of a scan of their activity.
+    held_meetings = models.PositiveIntegerField(
+        default=0, db_default=0, editable=False, help_text="Held meetings (kept by the services)."
+    )
+    held_with_dm = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="Held meetings with a decision maker present (kept by the services).",
+    )
+    last_touch_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The latest call or held meeting (kept by the services).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -223,6 +241,13 @@ class Prospect(models.Model):
             models.Index(fields=["owner", "signed_on"], name="prospect_owner_signed"),
             models.Index(fields=["owner", "lost_on"], name="prospect_owner_lost"),
             models.Index(fields=["created_at"], name="prospect_created"),
+            # Open deals by owner with their activity cache: stalled and stale, index-only.
+            models.Index(
+                fields=["owner", "stage"],
+                name="prospect_open_activity",
+                include=["held_meetings", "held_with_dm", "last_touch_at", "created_at"],
+                condition=Q(stage__in=["lead", "contacted", "meeting", "proposal"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -106,10 +106,16 @@ class ProspectSerializer(ScopedSerializer):
             "lost_on",
             "lost_from_stage",
             "revisit_on",
+            "held_meetings",
+            "held_with_dm",
+            "last_touch_at",
             "created_at",
             "updated_at",
         ]
         read_only_fields = [
+            "held_meetings",
+            "held_with_dm",
+            "last_touch_at",
             "contract_value",
             "signed_on",
             "lost_reason",

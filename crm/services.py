@@ -19,6 +19,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from crm.editing import apply, lock, refuse_unknown
@@ -517,6 +519,8 @@ def call_log(
             _record_stage(locked, Stage.CONTACTED, by=by, at=at, note="call")
             locked.save(update_fields=["stage", "updated_at"])
             prospect.stage = locked.stage
+    if prospect is not None:
+        prospect_activity_refresh(prospect_ids=[prospect.pk])
     return call
 
 
@@ -590,6 +594,8 @@ def meeting_update(*, meeting: Meeting, data: Mapping[str, Any]) -> Meeting:
     meeting.save()
     if attendees is not None:
         meeting.attendees.set(attendees)
+    if meeting.status == MeetingStatus.HELD:
+        prospect_activity_refresh(prospect_ids=[meeting.prospect_id])
     return meeting
 
 
@@ -631,6 +637,7 @@ def meeting_hold(
     if Stage.rank(prospect.stage) in (0, 1):  # lead or contacted
         _record_stage(prospect, Stage.MEETING, by=by, at=locked.starts_at, note="meeting held")
         prospect.save(update_fields=["stage", "updated_at"])
+    prospect_activity_refresh(prospect_ids=[prospect.pk])
     return locked
 
 
@@ -842,3 +849,68 @@ def team_delete(*, team: Team) -> None:
             "Prospects were sourced at this team's events; the team cannot be deleted."
         )
     team.delete()
+
+
+# --- the activity cache on prospects ---------------------------------------------------------
+
+
+def activity_cache_values(prospect_model, meeting_model, call_model) -> dict[str, Any]:
+    """The expressions that recompute Prospect.held_meetings, held_with_dm and
+    last_touch_at from the calls and meetings (models passed in, so a migration can use
+    its historical ones)."""
+    prospect = OuterRef("pk")
+    held = meeting_model.objects.filter(prospect=prospect, status=MeetingStatus.HELD)
+
+    def count(queryset):
+        return Coalesce(
+            Subquery(
+                queryset.order_by()
+                .annotate(_one=Value(1))
+                .values("_one")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+            Value(0),
+        )
+
+    last_call = Subquery(
+        call_model.objects.filter(prospect=prospect).order_by("-at").values("at")[:1]
+    )
+    last_meeting = Subquery(held.order_by("-starts_at").values("starts_at")[:1])
+    return {
+        "held_meetings": count(held),
+        "held_with_dm": count(held.filter(decision_maker_present=True)),
+        # GREATEST is NULL on SQLite when either side is: coalesce each with the other.
+        "last_touch_at": Greatest(
+            Coalesce(last_call, last_meeting), Coalesce(last_meeting, last_call)
+        ),
+    }
+
+
+def prospect_activity_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:
+    """Rewrite the activity cache of these prospects (all when None) from their calls and
+    meetings. One UPDATE; every service that adds, holds, changes or deletes a call or a
+    meeting calls it, and so do the demo and the bench loader after their bulk loads."""
+    prospects = Prospect.objects.all()
+    if prospect_ids is not None:
+        ids = {pk for pk in prospect_ids if pk is not None}
+        if not ids:
+            return 0
+        prospects = prospects.filter(pk__in=ids)
+    return prospects.update(**activity_cache_values(Prospect, Meeting, Call))
+
+
+@transaction.atomic
+def call_delete(*, call: Call) -> None:
+    """Delete a call; its prospect's activity cache follows."""
+    prospect_id = call.prospect_id
+    call.delete()
+    prospect_activity_refresh(prospect_ids=[prospect_id])
+
+
+@transaction.atomic
+def meeting_delete(*, meeting: Meeting) -> None:
+    """Delete a meeting; its prospect's activity cache follows."""
+    prospect_id = meeting.prospect_id
+    meeting.delete()
+    prospect_activity_refresh(prospect_ids=[prospect_id])

@@ -126,6 +126,9 @@ class CallViewSet(ServiceModelViewSet):
     def update_object(self, instance, data):
         return services.call_update(call=instance, data=data)
 
+    def perform_destroy(self, instance):
+        services.call_delete(call=instance)
+
 
 class MeetingViewSet(ServiceModelViewSet):
     serializer_class = MeetingSerializer
@@ -144,6 +147,9 @@ class MeetingViewSet(ServiceModelViewSet):
 
     def update_object(self, instance, data):
         return services.meeting_update(meeting=instance, data=data)
+
+    def perform_destroy(self, instance):
+        services.meeting_delete(meeting=instance)
 
     def _answer(self, meeting):
         return self.respond_with(self.get_queryset().get(pk=meeting.pk))

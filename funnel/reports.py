@@ -278,9 +278,7 @@ def _ratings(values: Mapping[str, Any], benchmarks: list[dict]) -> list[dict]:
     return rated
 
 
-def _scorecard(
-    request: Request, attention: dict[int, tuple[int, int]] | None = None
-) -> dict[str, Any]:
+def _scorecard(request: Request) -> dict[str, Any]:
     """Every per-manager metric of SPEC section 3 with benchmark ratings, plus team or
     company totals. Queries: the manager counts, median cycles, daily activity, plan
     targets, benchmarks, slipped deals, and (only when a manager needs it) the team and
@@ -289,7 +287,7 @@ def _scorecard(
     history = _history(period)
     activity = selectors.daily_activity(scope, period)
     stats = selectors.manager_stats(
-        scope, period, now=request.now, history=history, activity=activity, attention=attention
+        scope, period, now=request.now, history=history, activity=activity
     )
     plan = _plan_section(request, stats)
     slipped = _slippage(
@@ -469,10 +467,8 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
     zones = {window.team_id: window.timezone for window in request.scope.teams}
     windows = {window.team_id: window for window in request.scope.teams}
     unreliable, stalled, stale = [], [], []
-    counts: dict[int, list[int]] = {}
     for row in selectors.attention_prospects(request.scope, now=request.now):
         team_id, manager = row["owner__profile__team_id"], row["owner_id"]
-        mine = counts.setdefault(manager, [0, 0])
         item = {"prospect": row["pk"], "name": row["name"], "manager": manager}
         if row["push_count"] >= metrics.UNRELIABLE_MIN_PUSHES:
             unreliable.append(
@@ -482,13 +478,11 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
                     "push_count": row["push_count"],
                 }
             )
-        if metrics.is_stalled(True, row["held_meetings"], 1 if row["has_dm"] else 0):
-            mine[0] += 1
+        if row["stalled"]:
             stalled.append(item | {"stage": row["stage"], "held_meetings": row["held_meetings"]})
         if row["stale"]:
-            mine[1] += 1
-            touches = [t for t in (row["last_call"], row["last_meeting"]) if t is not None]
-            last = local_day(max(touches), zones[team_id]) if touches else None
+            touched = row["last_touch_at"]
+            last = None if touched is None else local_day(touched, zones[team_id])
             idle = metrics.days_idle(
                 last, local_day(row["created_at"], zones[team_id]), request.today_of(team_id)
             )
@@ -501,7 +495,7 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
                     "rotting_days": windows[team_id].rotting_days_for(row["stage"]),
                 }
             )
-    card = _scorecard(request, {manager: tuple(pair) for manager, pair in counts.items()})
+    card = _scorecard(request)
     unreliable.sort(key=lambda r: (-r["push_count"], r["prospect"]))
     stalled.sort(key=lambda r: (-r["held_meetings"], r["prospect"]))
     stale.sort(key=lambda r: (-r["days_idle"], r["prospect"]))

@@ -45,6 +45,7 @@ from crm.models import (
     CloseDateChange,
     Meeting,
     MeetingStatus,
+    Profile,
     Prospect,
     Referral,
     ReferralStatus,
@@ -133,6 +134,14 @@ class Scope:
         if self.manager_id is not None:
             return Q(**{f"{field}_id": self.manager_id})
         return Q(**{f"{field}__profile__team_id__in": [t.team_id for t in self.teams]})
+
+    def owner_in_q(self, field: str) -> Q:
+        """The same rows, as ``field_id IN (the scope's users)``: lets the database walk an
+        index on the owner for each member instead of joining every row to its profile."""
+        if self.manager_id is not None:
+            return Q(**{f"{field}_id": self.manager_id})
+        members = Profile.objects.filter(team_id__in=[t.team_id for t in self.teams])
+        return Q(**{f"{field}_id__in": members.values("user_id")})
 
     def users_q(self) -> Q:
         """The users of this scope (on the user model itself)."""
@@ -706,27 +715,18 @@ def stale_cutoffs(scope: Scope, now: datetime) -> dict[int, dict[str, datetime]]
 
 
 def _stale_q(cutoff_ref: str = "_cutoff") -> Q:
-    """Open, created before the cutoff, and neither a call nor a held meeting since.
+    """Open, created before the cutoff, and neither a call nor a held meeting since (read
+    from the prospect's activity cache, ``last_touch_at``).
 
     A touch is a call or a held meeting; planned, cancelled and no-show meetings are not."""
-    return (
-        Q(stage__in=Stage.open_stages(), created_at__lt=F(cutoff_ref))
-        & ~Exists(Call.objects.filter(prospect=OuterRef("pk"), at__gte=OuterRef(cutoff_ref)))
-        & ~Exists(
-            Meeting.objects.filter(
-                prospect=OuterRef("pk"),
-                status=MeetingStatus.HELD,
-                starts_at__gte=OuterRef(cutoff_ref),
-            )
-        )
+    return Q(stage__in=Stage.open_stages(), created_at__lt=F(cutoff_ref)) & (
+        Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=F(cutoff_ref))
     )
 
 
-def _stage_cutoff(refs: dict[str, object]) -> Case:
-    return Case(
-        *(When(stage=stage, then=ref) for stage, ref in refs.items()),
-        output_field=DateTimeField(),
-    )
+STALLED_Q = Q(
+    stage__in=Stage.open_stages(), held_meetings__gte=STALLED_MIN_MEETINGS, held_with_dm=0
+)
 
 
 STAGE_DELTA_IN = Q(to_stage__in=Stage.open_stages()) & ~Q(from_stage__in=Stage.open_stages())
@@ -764,14 +764,11 @@ def manager_stats(
     now: datetime,
     history: Period,
     activity: dict[int, dict[date, list[int]]],
-    attention: dict[int, tuple[int, int]] | None = None,
 ) -> list[ManagerStats]:
     """Each manager in scope with every count the scorecard needs. Two queries: the
     managers, and one UNION ALL of grouped counts (each part one pass over one table,
     grouped by manager), summed per manager. Calls and held meetings come from
-    ``activity`` (daily_activity's per-day counts of the same period); stalled and stale
-    from ``attention`` ({manager: (stalled, stale)}) when the caller has listed them
-    already, else from a pass of their own.
+    ``activity`` (daily_activity's per-day counts of the same period).
 
     ``history`` is the span of the 6 full months before the period (SPEC 3.10 coverage:
     the manager's own cohort conversion). Counts (P = the period, in local days of the
@@ -797,7 +794,9 @@ def manager_stats(
       pulled_in          close-date changes made in P that moved a date from after P into P.
     """
     local_created = _local_day(scope, "created_at", "owner")
-    prospects = Prospect.objects.filter(scope.owner_q("owner"))
+    prospects = Prospect.objects.filter(scope.owner_q("owner")).annotate(
+        _cutoff=_cutoff_case(stale_cutoffs(scope, now))
+    )
     signed = Q(signed_on__range=(period.start, period.end))
     cohort = scope.window_q("created_at", "owner", period)
     referral = cohort & Q(source=Source.REFERRAL)
@@ -819,6 +818,8 @@ def manager_stats(
         referral_signed=Count("pk", filter=referral & Q(signed_on__isnull=False)),
         history_cohort=Count("pk", filter=in_history),
         history_signed=Count("pk", filter=in_history & Q(signed_on__isnull=False)),
+        stalled=Count("pk", filter=STALLED_Q),
+        stale=Count("pk", filter=_stale_q()),
     )
     reached_facts = _facts(
         StageChange.objects.filter(
@@ -904,25 +905,8 @@ def manager_stats(
         meeting_facts,
         pulled_facts,
     ]
-    if attention is None:
-        cutoffs = stale_cutoffs(scope, now)
-        open_prospects = (
-            Prospect.objects.filter(scope.owner_q("owner"), stage__in=Stage.open_stages())
-            .annotate(_cutoff=_cutoff_case(cutoffs))
-            .annotate(_stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()))
-        )
-        attention_facts = _facts(
-            open_prospects,
-            "owner_id",
-            stalled=Count("pk", filter=Q(pk__in=_stalled_ids(scope))),
-            stale=Count("pk", filter=Q(_stale=True)),
-        )
-        parts.append(attention_facts)
     managers = managers_in(scope)
     totals = _union_totals(managers, parts)
-    for manager_id, (stalled, stale) in (attention or {}).items():
-        if manager_id in totals:
-            totals[manager_id]["stalled"], totals[manager_id]["stale"] = stalled, stale
     stats = []
     for manager in managers:
         values = totals[manager["pk"]]
@@ -961,38 +945,6 @@ def _cutoff_case(cutoffs: dict[int, dict[str, datetime]], owner_field: str = "ow
             for (stage, moment), team_ids in teams_by.items()
         ),
         output_field=DateTimeField(),
-    )
-
-
-def _stalled_ids(scope: Scope):
-    """Ids of the prospects in scope with ≥ 3 held meetings, none with a decision maker
-    present (one grouped pass over their held meetings; the caller keeps the open ones).
-    For the whole company no join is needed: the pass reads the held-meeting index alone.
-    """
-    meetings = Meeting.objects.filter(status=MeetingStatus.HELD)
-    if scope.kind != "company" or len(scope.teams) != len(scope.company):
-        meetings = meetings.filter(scope.owner_q("prospect__owner"))
-    return (
-        meetings.values("prospect_id")
-        .annotate(
-            # counted on prospect_id, so the held-meeting index alone answers
-            _held=Count("prospect_id"),
-            _dm=Count("prospect_id", filter=Q(decision_maker_present=True)),
-        )
-        .filter(_held__gte=STALLED_MIN_MEETINGS, _dm=0)
-        .values("prospect_id")
-    )
-
-
-def _stalled(prospects):
-    """Open prospects with ≥ 3 held meetings and none with a decision maker present."""
-    held = Meeting.objects.filter(prospect=OuterRef("pk"), status=MeetingStatus.HELD)
-    return (
-        prospects.annotate(_held=_count(held))
-        .filter(
-            _held__gte=STALLED_MIN_MEETINGS,
-        )
-        .exclude(Exists(held.filter(decision_maker_present=True)))
     )
 
 
@@ -1041,27 +993,16 @@ def attention_prospects(scope: Scope, *, now: datetime) -> list[dict]:
     stale        no call or held meeting for longer than the team's rotting days of its
                  stage; ``last_touch`` is the latest call or held meeting (None: never).
     """
-    cutoffs = stale_cutoffs(scope, now)
-    held = Meeting.objects.filter(prospect=OuterRef("pk"), status=MeetingStatus.HELD)
     pushes = CloseDateChange.objects.filter(prospect=OuterRef("pk"), to_date__gt=F("from_date"))
-    cutoff = _cutoff_case(cutoffs)
-    last_call = Call.objects.filter(prospect=OuterRef("pk")).order_by("-at").values("at")[:1]
-    last_meeting = held.order_by("-starts_at").values("starts_at")[:1]
     return list(
-        Prospect.objects.filter(scope.owner_q("owner"), stage__in=Stage.open_stages())
+        Prospect.objects.filter(scope.owner_in_q("owner"), stage__in=Stage.open_stages())
         .annotate(
-            _cutoff=cutoff,
+            _cutoff=_cutoff_case(stale_cutoffs(scope, now)),
             push_count=_count(pushes),
-            held_meetings=_count(held),
-            has_dm=Exists(held.filter(decision_maker_present=True)),
             stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
+            stalled=ExpressionWrapper(STALLED_Q, output_field=BooleanField()),
         )
-        .filter(
-            Q(push_count__gte=metrics.UNRELIABLE_MIN_PUSHES)
-            | Q(held_meetings__gte=STALLED_MIN_MEETINGS, has_dm=False)
-            | Q(stale=True)
-        )
-        .annotate(last_call=Subquery(last_call), last_meeting=Subquery(last_meeting))
+        .filter(Q(push_count__gte=metrics.UNRELIABLE_MIN_PUSHES) | Q(stalled=True) | Q(stale=True))
         .values(
             "pk",
             "name",
@@ -1073,10 +1014,9 @@ def attention_prospects(scope: Scope, *, now: datetime) -> list[dict]:
             "expected_close_date",
             "push_count",
             "held_meetings",
-            "has_dm",
+            "stalled",
             "stale",
-            "last_call",
-            "last_meeting",
+            "last_touch_at",
         )
         .order_by("owner_id", "pk")
     )
