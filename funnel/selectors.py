@@ -930,20 +930,31 @@ def manager_stats(
 
 
 def _cutoff_case(cutoffs: dict[int, dict[str, datetime]], owner_field: str = "owner") -> Case:
-    """Each open prospect's stale cutoff by its stage and team; teams that share a cutoff
-    share a WHEN, so the CASE stays short."""
-    teams_by: dict[tuple[str, datetime], list[int]] = {}
-    for team_id, by_stage in cutoffs.items():
-        for stage, moment in by_stage.items():
-            teams_by.setdefault((stage, moment), []).append(team_id)
+    """Each open prospect's stale cutoff by its stage and team, as a short CASE: stages
+    whose cutoffs agree for every team share one branch, and inside it teams that share a
+    cutoff (same time zone and rotting days) share one WHEN."""
+    stages: dict[tuple, list[str]] = {}
+    for stage in Stage.open_stages():
+        per_team = tuple(sorted((team, by_stage[stage]) for team, by_stage in cutoffs.items()))
+        stages.setdefault(per_team, []).append(stage)
+
+    def by_team(per_team: tuple) -> Case:
+        teams: dict[datetime, list[int]] = {}
+        for team_id, moment in per_team:
+            teams.setdefault(moment, []).append(team_id)
+        return Case(
+            *(
+                When(**{f"{owner_field}__profile__team_id__in": ids}, then=Value(moment))
+                for moment, ids in teams.items()
+            ),
+            output_field=DateTimeField(),
+        )
+
+    branches = list(stages.items())
+    if len(branches) == 1:
+        return by_team(branches[0][0])
     return Case(
-        *(
-            When(
-                **{f"{owner_field}__profile__team_id__in": team_ids, "stage": stage},
-                then=Value(moment),
-            )
-            for (stage, moment), team_ids in teams_by.items()
-        ),
+        *(When(stage__in=names, then=by_team(per_team)) for per_team, names in branches),
         output_field=DateTimeField(),
     )
 
