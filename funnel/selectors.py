@@ -1,9 +1,12 @@
-"""ORM → plain values for the reports: each function is one aggregate query.
+"""ORM → plain values for the reports: each function is one or two aggregate queries.
 
 A report's scope is a set of teams (each with its own time zone and work week) and,
-optionally, one manager. Day boundaries are those of each team's time zone, so a
-company-wide query ORs one time window per team; the number of teams is small and the
-query count stays constant whatever the number of managers, prospects or activities.
+optionally, one manager. Day boundaries are those of each team's time zone: one team is
+two instants; several are the widest instant range (an index range) and, only for the
+rows near an edge, the row's local day in its owner's team's ``timezone`` column
+(``LocalDate``). Per-manager counts are grouped passes, one per source table, sent as one
+``UNION ALL``; so the query count stays constant whatever the number of managers,
+prospects or activities.
 """
 
 import zoneinfo
@@ -65,11 +68,6 @@ from funnel.periods import Period
 User = get_user_model()
 
 FUNNEL = Stage.funnel()
-_RANK = Case(
-    *(When(to_stage=stage, then=Value(rank)) for rank, stage in enumerate(FUNNEL)),
-    default=Value(None),
-    output_field=IntegerField(),
-)
 
 
 class LocalDate(Func):
@@ -628,39 +626,6 @@ def slipped_prospects(scope: Scope, period: Period) -> list[dict]:
     )
 
 
-def pulled_in_by_manager(scope: Scope, period: Period) -> dict[int, int]:
-    """Changes made during P that moved a close date from after P into P. One query."""
-    rows = (
-        CloseDateChange.objects.filter(
-            scope.owner_q("prospect__owner"),
-            scope.window_q("changed_at", "prospect__owner", period),
-            from_date__gt=period.end,
-            to_date__range=(period.start, period.end),
-        )
-        .values("prospect__owner_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["prospect__owner_id"]: row["n"] for row in rows}
-
-
-def unreliable_prospects(scope: Scope, threshold: int = 3) -> list[dict]:
-    """Open prospects whose close date was pushed later ``threshold`` times or more
-    (all their CloseDateChanges, whenever made). One query."""
-    return list(
-        Prospect.objects.filter(scope.owner_q("owner"), stage__in=Stage.open_stages())
-        .annotate(
-            push_count=Count(
-                "close_date_changes",
-                filter=Q(close_date_changes__to_date__gt=F("close_date_changes__from_date")),
-            )
-        )
-        .filter(push_count__gte=threshold)
-        .values("pk", "name", "owner_id", "expected_value", "expected_close_date", "push_count")
-        .order_by("-push_count", "pk")
-    )
-
-
 # --- the scorecard: every per-manager metric of SPEC section 3 ----------------------------
 
 
@@ -684,17 +649,6 @@ class DaysBetween(Func):
             arg_joiner=") - julianday(",
             **extra_context,
         )
-
-
-def _per_team(scope: Scope, values: dict[int, object], field) -> Case:
-    """A CASE on the user's team (``profile__team_id``) giving each team its own constant."""
-    return Case(
-        *(
-            When(profile__team_id=team_id, then=Value(value, output_field=field))
-            for team_id, value in values.items()
-        ),
-        output_field=field,
-    )
 
 
 def stale_cutoffs(scope: Scope, now: datetime) -> dict[int, dict[str, datetime]]:
