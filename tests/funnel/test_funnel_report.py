@@ -162,6 +162,6 @@ def test_team_funnel_query_count_is_flat(db, view):
         assert response.status_code == 200
         return len(captured)
 
-    small, large = queries(2), queries(12)
+    small, large = queries(2), queries(40)
     assert small == large, (small, large)
     assert large <= 4

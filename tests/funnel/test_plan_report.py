@@ -146,7 +146,7 @@ def test_quarter_sums_the_monthly_plan_inside_it(team_with_plans):
     assert rows["a"]["contracts"]["target"] == 2
 
 
-@pytest.mark.parametrize("managers", [2, 10])
+@pytest.mark.parametrize("managers", [2, 40])
 def test_plan_report_query_count_is_flat(db, managers):
     team = factories.TeamFactory(name=f"Flat {managers}")
     lead = factories.UserFactory(profile__team=team, profile__role="lead")
