@@ -315,13 +315,12 @@ def _scorecard(request: Request) -> dict[str, Any]:
         win_rate = metrics.win_rate(won, lost)
         cycle_mean = _rate(values["cycle_days_sum"], won)
         mean_value = _rate(values["actual_revenue"], won)
-        days = activity.get(manager.manager_id, {})
-        active = [
-            (calls, meetings)
-            for day, (calls, meetings) in sorted(days.items())
-            if calendar.is_working_day(day)
-        ]
-        alternation = metrics.alternation(active)
+        alternation = metrics.alternation(
+            [
+                (calls, meetings)
+                for _, calls, meetings in _active_days(activity, manager.manager_id, calendar)
+            ]
+        )
         sector = windows[manager.team_id].sector_id
         sector_low = next(
             (
@@ -406,6 +405,18 @@ def _scorecard(request: Request) -> dict[str, Any]:
         "postponing": [m["username"] for m in rows if m["slippage"]["postponing"]],
         "slipped": slipped,
     }
+
+
+def _active_days(
+    activity: Mapping[int, Mapping[date, list[int]]], manager_id: int, calendar: WorkCalendar
+) -> list[tuple[date, int, int]]:
+    """SPEC 3.9's active days of one manager: working days with a call or a held meeting,
+    in order, as (day, calls, held meetings)."""
+    return [
+        (day, calls, meetings)
+        for day, (calls, meetings) in sorted(activity.get(manager_id, {}).items())
+        if calendar.is_working_day(day)
+    ]
 
 
 def _scorecard_totals(rows: list[dict], stats: list) -> dict[str, Any]:
@@ -537,12 +548,7 @@ def alternation_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
     rows = []
     for manager in selectors.managers_in(request.scope):
         calendar = calendars.get(manager["profile__team_id"], request.calendar)
-        days = activity.get(manager["pk"], {})
-        active = [
-            (day, calls, meetings)
-            for day, (calls, meetings) in sorted(days.items())
-            if calendar.is_working_day(day)
-        ]
+        active = _active_days(activity, manager["pk"], calendar)
         result = metrics.alternation([(calls, meetings) for _, calls, meetings in active])
         rows.append(
             {
