@@ -132,7 +132,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Funnelbook API",
     "DESCRIPTION": "Prospects, activities, plans and funnel reports for account managers.",
     "VERSION": "0.1.0",
-    "ENUM_NAME_OVERRIDES": {"OpenStageEnum": ["lead", "contacted", "meeting", "proposal"]},
+    "ENUM_NAME_OVERRIDES": {
+        "OpenStageEnum": ["lead", "contacted", "meeting", "proposal"],
+        "PlanStatusEnum": "funnel.report_schemas.PLAN_STATUSES",
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI served from our own static files: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from crm.models import Role
 from crm.selectors import owner_filter, role_of
 from crm.viewsets import ServiceModelViewSet
-from funnel import reports, services, suggest
+from funnel import report_schemas, reports, services, suggest
 from funnel.filters import BenchmarkFilter, PlanFilter, ReviewFilter
 from funnel.models import Benchmark, PerformanceReview, Plan, Sector
 from funnel.serializers import (
@@ -141,7 +141,7 @@ class PlanReportView(APIView):
     """SPEC 3.4 plan attainment, overage, pace and status per manager and metric; team
     attainment as Σactual/Σtarget; who exceeded their plan and by how much."""
 
-    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: report_schemas.PLAN_REPORT})
     def get(self, request):
         return Response(reports.plan_report(request.user, request.query_params))
 
@@ -149,7 +149,7 @@ class PlanReportView(APIView):
 class AlternationReportView(APIView):
     """SPEC 3.9 meeting/call alternation per manager, with the call/meeting day strip."""
 
-    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: report_schemas.ALTERNATION_REPORT})
     def get(self, request):
         return Response(reports.alternation_report(request.user, request.query_params))
 
@@ -158,7 +158,7 @@ class EventsReportView(APIView):
     """SPEC 3.8 events ROI: attendance, prospects sourced, held meetings, contracts,
     revenue, cost per prospect and per contract (null when the count is 0)."""
 
-    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: report_schemas.EVENTS_REPORT})
     def get(self, request):
         return Response(reports.events_report(request.user, request.query_params))
 
@@ -169,7 +169,7 @@ class ScorecardReportView(APIView):
     stalled and stale deals, referrals, alternation, coverage), with benchmark ratings, and
     the team or company totals."""
 
-    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: report_schemas.SCORECARD_REPORT})
     def get(self, request):
         return Response(reports.scorecard_report(request.user, request.query_params))
 
@@ -178,7 +178,7 @@ class TeamReviewReportView(APIView):
     """The lead's monthly review: plan attainment and overage per manager, who exceeded,
     slippage with late slips and the postponing flag, unreliable close dates."""
 
-    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: report_schemas.TEAM_REVIEW_REPORT})
     def get(self, request):
         return Response(reports.team_review_report(request.user, request.query_params))
 
@@ -196,7 +196,7 @@ class FunnelReportView(APIView):
             *REPORT_PARAMETERS,
             OpenApiParameter("view", str, enum=list(reports.VIEWS)),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: report_schemas.FUNNEL_REPORT},
     )
     def get(self, request):
         return Response(reports.funnel_report(request.user, request.query_params))
