@@ -5,6 +5,8 @@ from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from django.apps import apps
+from django.core import signals
+from django.db import close_old_connections
 
 from tests import factories
 
@@ -58,3 +60,15 @@ def lead(team):
 def stranger(db):
     """A manager of another team."""
     return factories.UserFactory(profile__team=factories.TeamFactory())
+
+
+@pytest.fixture
+def wsgi_test_connection() -> Iterator[None]:
+    """Let requests through the real WSGI application keep the test's connection: the app
+    closes the connection after each request, which would end the test's transaction
+    (Django's own test client switches this off in the same way)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

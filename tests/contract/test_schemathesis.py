@@ -9,8 +9,6 @@ import os
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
@@ -27,15 +25,7 @@ from tests import factories
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    # The WSGI app closes the database connection after each request, which would end the
-    # test's transaction; Django's own test client switches this off in the same way.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+pytestmark = pytest.mark.usefixtures("wsgi_test_connection")
 
 
 @pytest.fixture

@@ -387,23 +387,8 @@ def test_team_review_lists_the_first_hundred_and_counts_all(db):
     assert body["managers"][0]["stale"] == 102
 
 
-@pytest.fixture
-def wsgi_keeps_the_test_connection():
-    # As in tests/contract: the WSGI app would close the test's connection after a request.
-    from django.core import signals
-    from django.db import close_old_connections
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
 @pytest.mark.parametrize("path", ["/api/reports/scorecard/", "/api/reports/team-review/"])
-def test_a_full_answer_matches_the_documented_schema(
-    scorecard, wsgi_keeps_the_test_connection, path
-):
+def test_a_full_answer_matches_the_documented_schema(scorecard, wsgi_test_connection, path):
     """The contract test sees mostly empty answers; this one has a value in every field."""
     import schemathesis
     from rest_framework.authtoken.models import Token

@@ -1,6 +1,6 @@
 """/api/reports/team-review/: SPEC 3.5 slippage on the worked example, with the plan."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,26 +11,7 @@ from rest_framework.test import APIClient
 from crm import services
 from funnel.services import plan_create
 from tests import factories
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 10, tzinfo=UTC)  # 12:00 in Berlin, the same day
-
-
-def prospect(manager, name: str, close: date, value: str):
-    return factories.prospect(
-        manager,
-        name=name,
-        created_at=at(9, 1),
-        expected_close_date=close,
-        expected_value=Decimal(value),
-    )
-
-
-def move(p, to: date, month: int, day: int) -> None:
-    services.prospect_change_close_date(
-        prospect=p, expected_close_date=to, by=p.owner, at=at(month, day)
-    )
+from tests.funnel.scenario import at, move, prospect
 
 
 @pytest.fixture
