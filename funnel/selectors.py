@@ -355,15 +355,18 @@ class ManagerActuals:
     team_id: int
     hired_on: date | None
     actuals: dict[str, Decimal | int]
+    role: str = Role.MANAGER
+    is_active: bool = True
 
 
-def plan_actuals(scope: Scope, period: Period) -> list[ManagerActuals]:
+def plan_actuals(scope: Scope, period: Period, *, also: int | None = None) -> list[ManagerActuals]:
     """Each manager in scope with the six plan actuals of the period (SPEC 3.4). Two
     queries: the managers, and one UNION ALL of four grouped passes.
 
     contracts/revenue: prospects signed (signed_on in the period) and the sum of their
     contract values; meetings: held meetings starting in the period; calls: calls in the
-    period; new_prospects: prospects created; referrals_asked: referrals asked.
+    period; new_prospects: prospects created; referrals_asked: referrals asked. ``also``:
+    a user of the scope to include whatever their role (a lead whose plan is suggested).
     """
     signed = Q(signed_on__range=(period.start, period.end))
     created = scope.window_q("created_at", "owner", period)
@@ -400,7 +403,7 @@ def plan_actuals(scope: Scope, period: Period) -> list[ManagerActuals]:
             actual_meetings=Count("manager_id"),
         ),
     ]
-    managers = managers_in(scope)
+    managers = managers_in(scope, also=also)
     totals = _union_totals(managers, parts, PLAN_FACTS)
     return [
         ManagerActuals(
@@ -408,6 +411,8 @@ def plan_actuals(scope: Scope, period: Period) -> list[ManagerActuals]:
             username=manager["username"],
             team_id=manager["profile__team_id"],
             hired_on=manager["profile__hired_on"],
+            role=manager["profile__role"],
+            is_active=manager["is_active"],
             actuals={
                 metric: (
                     Decimal(totals[manager["pk"]][f"actual_{metric}"])
@@ -506,11 +511,19 @@ def daily_activity(scope: Scope, period: Period) -> dict[int, dict[date, list[in
     return days
 
 
-def managers_in(scope: Scope) -> list[dict]:
-    """The managers of the scope (id, username, team, hired_on). One query."""
+def managers_in(scope: Scope, *, also: int | None = None) -> list[dict]:
+    """The managers of the scope (id, username, team, hired_on, role, is_active), and the
+    user ``also`` whatever their role. One query."""
+    role = (
+        Q(profile__role=Role.MANAGER) | Q(pk=also)
+        if also is not None
+        else Q(profile__role=Role.MANAGER)
+    )
     return list(
-        User.objects.filter(scope.users_q(), profile__role=Role.MANAGER)
-        .values("pk", "username", "profile__team_id", "profile__hired_on")
+        User.objects.filter(scope.users_q(), role)
+        .values(
+            "pk", "username", "profile__team_id", "profile__hired_on", "profile__role", "is_active"
+        )
         .order_by("username")
     )
 

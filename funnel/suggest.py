@@ -3,12 +3,10 @@
 Fetch once, then calculate with no queries (the shape of ``funnel.reports``):
 
 fetch       ``team_history``: the members of the manager's team the suggestion may use,
-            each with the six plan actuals (SPEC 3.4) of every history period. One query
-            for the members and one per source table (prospects → contracts, revenue, new
-            prospects; held meetings; calls; referrals asked). Each source query buckets
-            its rows into the history periods with conditional ``Count``/``Sum`` and
-            groups them by manager, so the manager's own history and the team median come
-            from the same rows: 5 queries whatever the size of the team.
+            each with the six plan actuals (SPEC 3.4) of every history period, counted by
+            the plan report's own selector (``selectors.plan_actuals``, two queries a
+            period), so a suggestion and the plan report can never count differently: 6
+            queries whatever the size of the team.
 calculate   ``suggest``: plain values in, plain values out; the maths is
             ``funnel.metrics.suggest_target``, ``median``, ``months_since`` and ``ramp``.
 report      ``plan_suggestion``: the answer of ``GET /api/plans/suggest/``.
@@ -43,9 +41,9 @@ Decisions where SPEC 3.11 is silent
 """
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -53,13 +51,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
 
-from crm.models import Call, Meeting, MeetingStatus, Prospect, Referral, Role
+from crm.models import Role
 from funnel import metrics
 from funnel.periods import Period
 from funnel.reports import _number, header, parse_request, ratio
-from funnel.selectors import ACTUAL_METRICS, TeamWindow
+from funnel.selectors import ACTUAL_METRICS, Scope, TeamWindow, plan_actuals
 
 User = get_user_model()
 
@@ -86,112 +83,27 @@ class Member:
     actuals: tuple[Actuals, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """One table: its rows in scope, the user FK, and an aggregate per metric and period."""
+def team_history(scope: Scope, manager_id: int, periods: Sequence[Period]) -> list[Member]:
+    """The manager and the managers of their team, with their plan actuals (SPEC 3.4, as
+    the plan report counts them: ``selectors.plan_actuals``) in each of ``periods``.
 
-    rows: QuerySet
-    owner: str
-    aggregates: Mapping[str, Callable[[int], Any]]
-
-
-def _sources(
-    periods: Sequence[Period], instants: Sequence[tuple[datetime, datetime]]
-) -> tuple[_Source, ...]:
-    first, last = periods[0].start, periods[-1].end
-    lo, hi = instants[0][0], instants[-1][1]
-
-    def on_day(field: str, k: int) -> Q:  # a date column
-        return Q(**{f"{field}__range": (periods[k].start, periods[k].end)})
-
-    def at(field: str, k: int) -> Q:  # a datetime column, in the team's time zone
-        return Q(**{f"{field}__gte": instants[k][0], f"{field}__lt": instants[k][1]})
-
-    return (
-        _Source(
-            Prospect.objects.filter(
-                Q(signed_on__range=(first, last)) | Q(created_at__gte=lo, created_at__lt=hi)
-            ),
-            "owner",
-            {
-                "contracts": lambda k: Count("pk", filter=on_day("signed_on", k)),
-                "revenue": lambda k: Sum("contract_value", filter=on_day("signed_on", k)),
-                "new_prospects": lambda k: Count("pk", filter=at("created_at", k)),
-            },
-        ),
-        _Source(
-            Meeting.objects.filter(status=MeetingStatus.HELD, starts_at__gte=lo, starts_at__lt=hi),
-            "manager",
-            {"meetings": lambda k: Count("pk", filter=at("starts_at", k))},
-        ),
-        _Source(
-            Call.objects.filter(at__gte=lo, at__lt=hi),
-            "manager",
-            {"calls": lambda k: Count("pk", filter=at("at", k))},
-        ),
-        _Source(
-            Referral.objects.filter(asked_on__range=(first, last)),
-            "manager",
-            {"referrals_asked": lambda k: Count("pk", filter=on_day("asked_on", k))},
-        ),
-    )
-
-
-def team_history(window: TeamWindow, manager_id: int, periods: Sequence[Period]) -> list[Member]:
-    """The manager and the team's managers, with their actuals in each of ``periods``.
-
-    ``periods`` are consecutive (``Period.previous_full``). Members: the team's users with
-    role manager, plus ``manager_id`` whatever their role. Actuals as in SPEC 3.4: counts
-    are ints, revenue a Decimal (0 when nothing was signed). Five queries.
+    Members: the team's users with role manager, plus ``manager_id`` whatever their role.
+    Two queries per period.
     """
-    members = list(
-        User.objects.filter(
-            Q(pk=manager_id) | Q(profile__role=Role.MANAGER),
-            profile__team_id=window.team_id,
-        )
-        .values("pk", "username", "is_active", "profile__role", "profile__hired_on")
-        .order_by("username")
-    )
-    instants = [period.bounds(window.timezone) for period in periods]
-    zero: Actuals = {
-        metric: Decimal(0) if metric in MONEY_METRICS else 0 for metric in ACTUAL_METRICS
-    }
-    found: dict[int, list[Actuals]] = {
-        member["pk"]: [dict(zero) for _ in periods] for member in members
-    }
-    for source in _sources(periods, instants):
-        rows = (
-            source.rows.filter(**{f"{source.owner}__profile__team_id": window.team_id})
-            .values(f"{source.owner}_id")
-            .annotate(
-                **{
-                    f"{metric}_{k}": aggregate(k)
-                    for metric, aggregate in source.aggregates.items()
-                    for k in range(len(periods))
-                }
+    team = Scope("team", scope.teams, company=scope.company)
+    found: dict[int, Member] = {}
+    for period in periods:
+        for row in plan_actuals(team, period, also=manager_id):
+            member = found.get(row.manager_id)
+            found[row.manager_id] = Member(
+                manager_id=row.manager_id,
+                username=row.username,
+                role=row.role,
+                is_active=row.is_active,
+                hired_on=row.hired_on,
+                actuals=(*(member.actuals if member else ()), row.actuals),
             )
-            .order_by()
-        )
-        for row in rows:
-            history = found.get(row[f"{source.owner}_id"])
-            if history is None:  # a lead's or an admin's own rows: not used
-                continue
-            for metric in source.aggregates:
-                for k, actuals in enumerate(history):
-                    value = row[f"{metric}_{k}"]
-                    if value is not None:  # SUM over no row
-                        actuals[metric] = Decimal(value) if metric in MONEY_METRICS else value
-    return [
-        Member(
-            manager_id=member["pk"],
-            username=member["username"],
-            role=member["profile__role"],
-            is_active=member["is_active"],
-            hired_on=member["profile__hired_on"],
-            actuals=tuple(found[member["pk"]]),
-        )
-        for member in members
-    ]
+    return sorted(found.values(), key=lambda member: member.username)
 
 
 # --- calculate ------------------------------------------------------------------------------
@@ -330,7 +242,7 @@ def plan_suggestion(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[s
 
     ``manager`` is required (400 naming it); the caller must see that manager (a manager
     themselves, a lead their team's, an admin anyone), else 404. The period defaults to
-    the one after the current month. The scope's queries (``resolve_scope``) plus five,
+    the one after the current month. The scope's queries (``resolve_scope``) plus six,
     whatever the size of the team.
     """
     if not _given(params, "manager"):
@@ -344,7 +256,7 @@ def plan_suggestion(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[s
     history = _history_periods(
         period, window, "period" if _given(params, "period") else "start", request.today
     )
-    members = team_history(window, scope.manager_id, history)
+    members = team_history(scope, scope.manager_id, history)
     manager = next(m for m in members if m.manager_id == scope.manager_id)
     result = suggest(manager, members, period=period, history=history, growth=growth)
     return header(request, REPORT) | {
