@@ -10,6 +10,7 @@ prospects or activities.
 """
 
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -29,7 +30,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     Subquery,
@@ -244,27 +244,29 @@ def resolve_scope(
     return Scope("company", allowed, label="company", company=company)
 
 
-def cohort_reached(scope: Scope, period: Period) -> dict[str, int]:
-    """Cohort prospects (created in the period) per furthest funnel stage ever reached.
+def _cohort_changes(scope: Scope, period: Period):
+    """The funnel-stage changes of the cohort: prospects in scope created in the period."""
+    return StageChange.objects.filter(
+        scope.owner_q("prospect__owner"),
+        scope.window_q("prospect__created_at", "prospect__owner", period),
+        to_stage__in=FUNNEL,
+    )
 
-    Counts, for each stage, the prospects whose furthest stage (from StageChange; `lost` is
-    not a stage) is at or past it. One query: each cohort prospect's highest stage rank
-    (a join on the stage-history index, grouped per prospect), then counted per stage.
-    """
-    rank = Case(
-        *(
-            When(stage_changes__to_stage=stage, then=Value(rank))
-            for rank, stage in enumerate(FUNNEL)
-        ),
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-    cohort = Prospect.objects.filter(
-        scope.owner_q("owner"), scope.window_q("created_at", "owner", period)
-    ).annotate(furthest=Max(rank))
-    counts = cohort.aggregate(
-        **{stage: Count("pk", filter=Q(furthest__gte=rank)) for rank, stage in enumerate(FUNNEL)}
-    )
+
+def _reached_counts(names: Sequence[str]) -> dict[str, Count]:
+    """SPEC 3.1 reached(s): the cohort prospects whose furthest stage ever reached is at or
+    past s, i.e. that ever entered s or a later stage (`lost` is not a stage), so a skipped
+    stage is credited and a bounce counts once. One distinct count per stage."""
+    return {
+        name: Count("prospect_id", distinct=True, filter=Q(to_stage__in=FUNNEL[rank:]))
+        for rank, name in enumerate(names)
+    }
+
+
+def cohort_reached(scope: Scope, period: Period) -> dict[str, int]:
+    """Cohort prospects (created in the period) per furthest funnel stage ever reached,
+    from the stage history. One query."""
+    counts = _cohort_changes(scope, period).aggregate(**_reached_counts(FUNNEL))
     return {stage: counts[stage] or 0 for stage in FUNNEL}
 
 
@@ -789,16 +791,7 @@ def manager_stats(
         stale=Count("pk", filter=_stale_q()),
     )
     reached_facts = _facts(
-        StageChange.objects.filter(
-            scope.owner_q("prospect__owner"),
-            scope.window_q("prospect__created_at", "prospect__owner", period),
-            to_stage__in=FUNNEL,
-        ),
-        "prospect__owner_id",
-        **{
-            name: Count("prospect_id", distinct=True, filter=Q(to_stage__in=FUNNEL[rank:]))
-            for rank, name in enumerate(REACHED)
-        },
+        _cohort_changes(scope, period), "prospect__owner_id", **_reached_counts(REACHED)
     )
     starts = StageChange.objects.filter(
         scope.owner_q("prospect__owner"),
