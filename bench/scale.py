@@ -59,6 +59,7 @@ from tqdm import tqdm
 
 from crm import services
 from crm.models import (
+    ActivityDay,
     Call,
     CallDirection,
     CallKind,
@@ -295,9 +296,11 @@ def domain_tables() -> list[str]:
 
 
 # Columns the application derives from other rows: the database default on load, then
-# rewritten by crm.services.prospect_activity_refresh once everything is in.
+# rewritten by crm.services.prospect_activity_refresh and activity_days_refresh (which
+# also fills crm_activityday) once everything is in.
 _DERIVED: dict[type, frozenset[str]] = {
     Prospect: frozenset({"held_meetings", "held_with_dm", "last_touch_at"}),
+    Profile: frozenset({"activity_days_tz"}),
 }
 
 
@@ -1937,6 +1940,7 @@ def build(
             tick = time.perf_counter()
             _move_sequences(raw)
             services.prospect_activity_refresh()
+            services.activity_days_refresh()
             finish = time.perf_counter() - tick
     tick = time.perf_counter()
     _analyze(vacuum=vacuum and not connection.in_atomic_block)
@@ -2015,7 +2019,7 @@ def _analyze(*, vacuum: bool) -> None:
     """Planner statistics for the reports; VACUUM also sets the visibility map (index-only
     scans) and hint bits, so the first benchmark run does not pay for them."""
     with connection.cursor() as cursor:
-        for model in _COLUMNS:
+        for model in (*_COLUMNS, ActivityDay):
             table = connection.ops.quote_name(_table(model))
             cursor.execute(f"VACUUM (ANALYZE) {table}" if vacuum else f"ANALYZE {table}")
 
@@ -2178,6 +2182,26 @@ _CHECKS = (
                    (SELECT max(c.at) FROM crm_call c WHERE c.prospect_id = p.id),
                    (SELECT max(m.starts_at) FROM crm_meeting m
                     WHERE m.prospect_id = p.id AND m.status = 'held'))""",
+    ),
+    (
+        "manager days (crm_activityday) that differ from the calls and held meetings",
+        """WITH live AS (
+             SELECT manager_id, day, sum(calls) AS calls, sum(held) AS held FROM (
+               SELECT c.manager_id, (c.at AT TIME ZONE t.timezone)::date AS day,
+                      count(*) AS calls, 0 AS held
+               FROM crm_call c JOIN crm_profile pr ON pr.user_id = c.manager_id
+               JOIN crm_team t ON t.id = pr.team_id GROUP BY 1, 2
+               UNION ALL
+               SELECT m.manager_id, (m.starts_at AT TIME ZONE t.timezone)::date, 0, count(*)
+               FROM crm_meeting m JOIN crm_profile pr ON pr.user_id = m.manager_id
+               JOIN crm_team t ON t.id = pr.team_id WHERE m.status = 'held' GROUP BY 1, 2
+             ) AS parts GROUP BY 1, 2)
+           SELECT (SELECT count(*) FROM live FULL JOIN crm_activityday a
+                     ON a.manager_id = live.manager_id AND a.day = live.day
+                   WHERE a.calls IS DISTINCT FROM live.calls
+                      OR a.held_meetings IS DISTINCT FROM live.held)
+                + (SELECT count(*) FROM crm_profile pr JOIN crm_team t ON t.id = pr.team_id
+                   WHERE pr.activity_days_tz <> t.timezone)""",
     ),
     (
         "sequences not past max(id)",

@@ -2005,8 +2005,9 @@ class _Writer:
             self._step("meetings", self._meetings)
             self._step("history", self._histories, 0)
             self._step("calls", self._calls)
-            # Calls and meetings were bulk-loaded: rewrite every prospect's activity cache.
-            self._step("activity", lambda: services.prospect_activity_refresh(), 0)
+            # Calls and meetings were bulk-loaded: rewrite the activity caches (every
+            # prospect's, and every user's days).
+            self._step("activity", self._activity_caches, 0)
             self._step("plans", self._plans, 0)
             bar.update(1)
 
@@ -2276,6 +2277,10 @@ class _Writer:
             ],
             batch_size=1000,
         )
+
+    def _activity_caches(self) -> None:
+        services.prospect_activity_refresh()
+        services.activity_days_refresh()
 
     def _plans(self) -> None:
         for team in self.sim.teams:

@@ -159,6 +159,15 @@ class Profile(models.Model):
         help_text="Empty: the team's time zone.",
     )
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    activity_days_tz = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        db_default="",
+        default="",
+        help_text="The time zone this user's ActivityDay rows were counted in (kept by the "
+        "services); they are used while it is the team's time zone.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -532,6 +541,34 @@ class Meeting(models.Model):
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "A meeting must end after it starts."})
+
+
+class ActivityDay(models.Model):
+    """Calls and held meetings of one user on one local day (their team's time zone): a
+    cache the reports read instead of grouping millions of calls and meetings.
+
+    Rewritten for a user by crm.services.activity_days_refresh after every write to their
+    calls and meetings (and by the demo and the bench loader after bulk loads). It is valid
+    while the user's ``Profile.activity_days_tz`` equals their team's time zone; the reports
+    count a user whose team (or its time zone) changed since from the calls and meetings
+    themselves until the next refresh.
+    """
+
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    calls = models.PositiveIntegerField(default=0)
+    held_meetings = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["manager", "day"], name="activityday_manager_day"),
+        ]
+        indexes = [models.Index(fields=["day", "manager"], name="activityday_day_manager")]
+
+    def __str__(self) -> str:
+        return f"{self.manager_id} on {self.day}: {self.calls} calls, {self.held_meetings} held"
 
 
 class ReferralStatus(models.TextChoices):

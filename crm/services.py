@@ -18,13 +18,15 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from crm.editing import apply, lock, refuse_unknown
+from crm.expressions import local_date
 from crm.models import (
+    ActivityDay,
     Call,
     CallDirection,
     CallKind,
@@ -204,7 +206,13 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     profile = Profile(
-        role=role, team=team, hired_on=hired_on, timezone=timezone_name, calendar_token="x"
+        role=role,
+        team=team,
+        hired_on=hired_on,
+        timezone=timezone_name,
+        calendar_token="x",
+        # No calls or meetings yet: their (no) days are counted in the team's zone.
+        activity_days_tz=team.timezone if team is not None else "",
     )
     profile.full_clean(exclude=["user", "calendar_token"])
     user.save()
@@ -519,8 +527,7 @@ def call_log(
             _record_stage(locked, Stage.CONTACTED, by=by, at=at, note="call")
             locked.save(update_fields=["stage", "updated_at"])
             prospect.stage = locked.stage
-    if prospect is not None:
-        prospect_activity_refresh(prospect_ids=[prospect.pk])
+    activity_changed(manager_id=manager.pk, prospect_id=None if prospect is None else prospect.pk)
     return call
 
 
@@ -637,7 +644,7 @@ def meeting_hold(
     if Stage.rank(prospect.stage) in (0, 1):  # lead or contacted
         _record_stage(prospect, Stage.MEETING, by=by, at=locked.starts_at, note="meeting held")
         prospect.save(update_fields=["stage", "updated_at"])
-    prospect_activity_refresh(prospect_ids=[prospect.pk])
+    activity_changed(manager_id=locked.manager_id, prospect_id=prospect.pk)
     return locked
 
 
@@ -831,8 +838,14 @@ def referral_update(*, referral: Referral, data: Mapping[str, Any]) -> Referral:
 
 @transaction.atomic
 def team_update(*, team: Team, data: Mapping[str, Any]) -> Team:
+    """Edit a team; a new time zone recounts its members' days (ActivityDay) in it."""
     refuse_unknown(data, TEAM_EDITABLE)
-    return apply(lock(team), data)
+    team = lock(team)
+    zone = team.timezone
+    team = apply(team, data)
+    if team.timezone != zone:
+        activity_days_refresh(manager_ids=team.members.values_list("user_id", flat=True))
+    return team
 
 
 @transaction.atomic
@@ -900,17 +913,87 @@ def prospect_activity_refresh(*, prospect_ids: Iterable[int] | None = None) -> i
     return prospects.update(**activity_cache_values(Prospect, Meeting, Call))
 
 
+def activity_days_select(
+    manager_ids: set[int] | None, call_model=Call, meeting_model=Meeting
+) -> tuple[str, list]:
+    """SQL for every (user, local day, calls, held meetings) of these users (all when
+    None), each day in the time zone of the user's team; users without a team have none.
+    (Models passed in, so a migration can use its historical ones.)"""
+    members = Q(manager__profile__team__isnull=False)
+    if manager_ids is not None:
+        members &= Q(manager_id__in=manager_ids)
+    calls = (
+        call_model.objects.filter(members)
+        .values("manager_id", day=local_date("at", "manager"))
+        .annotate(calls=Count("pk"), meetings=Value(0))
+        .order_by()
+    )
+    held = (
+        meeting_model.objects.filter(members, status=MeetingStatus.HELD)
+        .values("manager_id", day=local_date("starts_at", "manager"))
+        .annotate(calls=Value(0), meetings=Count("pk"))
+        .order_by()
+    )
+    union = calls.union(held, all=True)
+    sql, params = union.query.get_compiler(using=union.db).as_sql()
+    return (
+        "SELECT manager_id, day, SUM(calls), SUM(meetings) "
+        f"FROM ({sql}) AS activity GROUP BY manager_id, day",
+        list(params),
+    )
+
+
+@transaction.atomic
+def activity_days_refresh(*, manager_ids: Iterable[int] | None = None) -> int:
+    """Rewrite the ActivityDay rows of these users (all when None) from their calls and
+    held meetings, in their team's time zone now, and mark them counted in that zone.
+    Returns the number of day rows written.
+
+    The services call it for the user after every write that adds or removes a call or a
+    held meeting; the demo and the bench loader call it once after their bulk loads.
+    """
+    ids = None if manager_ids is None else {pk for pk in manager_ids if pk is not None}
+    if ids is not None and not ids:
+        return 0
+    days = ActivityDay.objects.filter(**({} if ids is None else {"manager_id__in": ids}))
+    profiles = Profile.objects.filter(**({} if ids is None else {"user_id__in": ids}))
+    # Lock the profiles first: two writes for the same user rewrite their days in turn.
+    list(profiles.select_for_update().values_list("pk", flat=True).order_by("pk"))
+    days.delete()
+    select, params = activity_days_select(ids)
+    table = ActivityDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (manager_id, day, calls, held_meetings) {select}", params
+        )
+        written = cursor.rowcount
+    team_zone = Team.objects.filter(pk=OuterRef("team_id")).values("timezone")[:1]
+    profiles.update(activity_days_tz=Coalesce(Subquery(team_zone), Value("")))
+    return written
+
+
+def activity_changed(*, manager_id: int, prospect_id: int | None) -> None:
+    """After a call or a held meeting was added or removed: both activity caches."""
+    if prospect_id is not None:
+        prospect_activity_refresh(prospect_ids=[prospect_id])
+    activity_days_refresh(manager_ids=[manager_id])
+
+
 @transaction.atomic
 def call_delete(*, call: Call) -> None:
-    """Delete a call; its prospect's activity cache follows."""
-    prospect_id = call.prospect_id
+    """Delete a call; the activity caches follow."""
+    manager_id, prospect_id = call.manager_id, call.prospect_id
     call.delete()
-    prospect_activity_refresh(prospect_ids=[prospect_id])
+    activity_changed(manager_id=manager_id, prospect_id=prospect_id)
 
 
 @transaction.atomic
 def meeting_delete(*, meeting: Meeting) -> None:
-    """Delete a meeting; its prospect's activity cache follows."""
-    prospect_id = meeting.prospect_id
+    """Delete a meeting; the activity caches follow."""
+    manager_id, prospect_id = meeting.manager_id, meeting.prospect_id
+    held = meeting.status == MeetingStatus.HELD
     meeting.delete()
-    prospect_activity_refresh(prospect_ids=[prospect_id])
+    if held:
+        activity_changed(manager_id=manager_id, prospect_id=prospect_id)
+    else:
+        prospect_activity_refresh(prospect_ids=[prospect_id])

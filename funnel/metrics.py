@@ -435,12 +435,18 @@ def team_attainment(pairs: Iterable[tuple[Number | None, Number]]) -> Decimal | 
     Never a mean of ratios. Managers without that target are left out entirely (their
     actual too). Ratio; None when no manager has the target or the targets sum to 0.
     """
-    targets, actuals = Fraction(0), Fraction(0)
-    for target, actual in pairs:
-        if target is not None:
-            targets += _frac(target)
-            actuals += _frac(actual)
-    return _decimal(actuals / targets) if targets else None
+    planned = [(target, actual) for target, actual in pairs if target is not None]
+    if all(isinstance(v, int | Decimal) for pair in planned for v in pair):
+        # Sums of ints and Decimals are exact in a wide context (far faster than Fraction),
+        # and one correctly rounded division is the same as rounding the exact quotient.
+        targets, actuals = Decimal(0), Decimal(0)
+        for target, actual in planned:
+            targets = _WIDE.add(targets, _exact(target))
+            actuals = _WIDE.add(actuals, _exact(actual))
+        return _CONTEXT.divide(actuals, targets) if targets else None
+    exact_targets = sum((_frac(t) for t, _ in planned), Fraction(0))
+    exact_actuals = sum((_frac(a) for _, a in planned), Fraction(0))
+    return _decimal(exact_actuals / exact_targets) if exact_targets else None
 
 
 # --- 3.5 slippage ---------------------------------------------------------------------------

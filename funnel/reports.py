@@ -157,10 +157,15 @@ def _plan_section(request: Request, managers=None) -> dict[str, Any]:
     pairs: dict[str, list[tuple[Decimal | None, Decimal | int]]] = {m: [] for m in PLAN_METRICS}
     if managers is None:
         managers = selectors.plan_actuals(request.scope, request.period)
+    per_team: dict[int, tuple[int, int]] = {}  # working days and elapsed ones, per team
     for manager in managers:
-        calendar = calendars.get(manager.team_id, request.calendar)
-        days = calendar.count(request.period)
-        elapsed = calendar.elapsed(request.period, request.today_of(manager.team_id))
+        if manager.team_id not in per_team:
+            calendar = calendars.get(manager.team_id, request.calendar)
+            per_team[manager.team_id] = (
+                calendar.count(request.period),
+                calendar.elapsed(request.period, request.today_of(manager.team_id)),
+            )
+        days, elapsed = per_team[manager.team_id]
         metrics_out = {}
         for metric in PLAN_METRICS:
             target = targets.get(manager.manager_id, {}).get(metric)
@@ -295,7 +300,7 @@ def _scorecard(request: Request) -> dict[str, Any]:
     )
     medians = selectors.cycle_medians(scope, period)
     benchmarks = selectors.benchmarks_for(scope)
-    calendars = _calendars(request)
+    working = _working_days(request)
     windows = {window.team_id: window for window in scope.teams}
     by_team: dict[int, list[int]] = {}
     for manager in stats:
@@ -306,7 +311,6 @@ def _scorecard(request: Request) -> dict[str, Any]:
     rows = []
     for manager, plan_row in zip(stats, plan["managers"], strict=True):
         values = manager.values
-        calendar = calendars.get(manager.team_id, request.calendar)
         elapsed = plan_row["elapsed_working_days"]
         funnel = metrics.funnel_from_reached(
             {stage: values[f"reached_{stage}"] for stage in selectors.FUNNEL}
@@ -318,7 +322,9 @@ def _scorecard(request: Request) -> dict[str, Any]:
         alternation = metrics.alternation(
             [
                 (calls, meetings)
-                for _, calls, meetings in _active_days(activity, manager.manager_id, calendar)
+                for _, calls, meetings in _active_days(
+                    activity, manager.manager_id, working, manager.team_id
+                )
             ]
         )
         sector = windows[manager.team_id].sector_id
@@ -407,15 +413,29 @@ def _scorecard(request: Request) -> dict[str, Any]:
     }
 
 
+def _working_days(request: Request) -> dict[int | None, frozenset[date]]:
+    """The period's working days of each team of the scope (None: the default calendar)."""
+    found: dict[int | None, frozenset[date]] = {
+        team_id: frozenset(calendar.working_days(request.period))
+        for team_id, calendar in _calendars(request).items()
+    }
+    found[None] = frozenset(request.calendar.working_days(request.period))
+    return found
+
+
 def _active_days(
-    activity: Mapping[int, Mapping[date, list[int]]], manager_id: int, calendar: WorkCalendar
+    activity: Mapping[int, Mapping[date, list[int]]],
+    manager_id: int,
+    working: dict[int | None, frozenset[date]],
+    team_id: int | None,
 ) -> list[tuple[date, int, int]]:
-    """SPEC 3.9's active days of one manager: working days with a call or a held meeting,
-    in order, as (day, calls, held meetings)."""
+    """SPEC 3.9's active days of one manager: working days (of their team) with a call or
+    a held meeting, in order, as (day, calls, held meetings)."""
+    days = working.get(team_id, working[None])
     return [
         (day, calls, meetings)
         for day, (calls, meetings) in sorted(activity.get(manager_id, {}).items())
-        if calendar.is_working_day(day)
+        if day in days
     ]
 
 
@@ -477,11 +497,12 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
     request = parse_request(user, params)
     zones = {window.team_id: window.timezone for window in request.scope.teams}
     windows = {window.team_id: window for window in request.scope.teams}
+    rows, totals = selectors.attention_prospects(request.scope, now=request.now, limit=LIST_LIMIT)
     unreliable, stalled, stale = [], [], []
-    for row in selectors.attention_prospects(request.scope, now=request.now):
+    for row in rows:  # at most 3 lists of LIST_LIMIT: ranked and cut in the database
         team_id, manager = row["owner__profile__team_id"], row["owner_id"]
         item = {"prospect": row["pk"], "name": row["name"], "manager": manager}
-        if row["push_count"] >= metrics.UNRELIABLE_MIN_PUSHES:
+        if row["unreliable"]:
             unreliable.append(
                 item
                 | {
@@ -493,16 +514,12 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
             stalled.append(item | {"stage": row["stage"], "held_meetings": row["held_meetings"]})
         if row["stale"]:
             touched = row["last_touch_at"]
-            last = None if touched is None else local_day(touched, zones[team_id])
-            idle = metrics.days_idle(
-                last, local_day(row["created_at"], zones[team_id]), request.today_of(team_id)
-            )
             stale.append(
                 item
                 | {
                     "stage": row["stage"],
-                    "last_touch": last,
-                    "days_idle": idle,
+                    "last_touch": None if touched is None else local_day(touched, zones[team_id]),
+                    "days_idle": row["days_idle"],
                     "rotting_days": windows[team_id].rotting_days_for(row["stage"]),
                 }
             )
@@ -515,11 +532,11 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
         | card
         | {
             "unreliable": unreliable[:LIST_LIMIT],
-            "unreliable_total": len(unreliable),
+            "unreliable_total": totals["unreliable"],
             "stalled": stalled[:LIST_LIMIT],
-            "stalled_total": len(stalled),
+            "stalled_total": totals["stalled"],
             "stale": stale[:LIST_LIMIT],
-            "stale_total": len(stale),
+            "stale_total": totals["stale"],
         }
     )
 
@@ -543,12 +560,11 @@ def alternation_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
     = meeting days ÷ active days; null below 2 active days. The team's value is the mean
     over its managers that have one."""
     request = parse_request(user, params)
-    calendars = _calendars(request)
+    working = _working_days(request)
     activity = selectors.daily_activity(request.scope, request.period)
     rows = []
     for manager in selectors.managers_in(request.scope):
-        calendar = calendars.get(manager["profile__team_id"], request.calendar)
-        active = _active_days(activity, manager["pk"], calendar)
+        active = _active_days(activity, manager["pk"], working, manager["profile__team_id"])
         result = metrics.alternation([(calls, meetings) for _, calls, meetings in active])
         rows.append(
             {

@@ -11,7 +11,7 @@ prospects or activities.
 
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,12 +38,14 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.db.models.functions import Coalesce, Greatest, RowNumber, TruncDate
 from django.db.models.lookups import GreaterThanOrEqual, LessThan, LessThanOrEqual
 from django.http import Http404
 
+from crm.expressions import LocalDate, local_date
 from crm.models import (
     DEFAULT_ROTTING_DAYS,
+    ActivityDay,
     Call,
     CloseDateChange,
     Meeting,
@@ -70,39 +72,6 @@ User = get_user_model()
 FUNNEL = Stage.funnel()
 
 
-class LocalDate(Func):
-    """The calendar date of a datetime in the time zone named by another expression,
-    usually the owner's team's ``timezone`` column, so one pass serves every team."""
-
-    arity = 2
-    output_field = DateField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        # PostgreSQL: (instant AT TIME ZONE 'Europe/Berlin')::date
-        return super().as_sql(
-            compiler,
-            connection,
-            template="((%(expressions)s))::date",
-            arg_joiner=" AT TIME ZONE ",
-            **extra_context,
-        )
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # Django's own SQLite function behind TruncDate, given the zone as an argument.
-        sql, params = super().as_sql(
-            compiler,
-            connection,
-            template="django_datetime_cast_date(%(expressions)s, %%s)",
-            **extra_context,
-        )
-        return sql, (*params, connection.timezone_name)
-
-
-def local_date(field: str, owner_field: str) -> LocalDate:
-    """The local day of ``field`` in the time zone of the team of ``owner_field``."""
-    return LocalDate(F(field), F(f"{owner_field}__profile__team__timezone"))
-
-
 @dataclass(frozen=True, slots=True)
 class TeamWindow:
     team_id: int
@@ -112,6 +81,9 @@ class TeamWindow:
     sector_id: int | None = None
     rotting_days: tuple[tuple[str, int], ...] = ()
     name: str = ""
+    # Every member's ActivityDay rows are counted in the team's time zone (False after a
+    # member joined from a team in another zone, or the zone changed, until a refresh).
+    days_counted: bool = True
 
     def rotting_days_for(self, stage: str) -> int:
         return dict(self.rotting_days).get(stage, DEFAULT_ROTTING_DAYS)
@@ -170,16 +142,27 @@ class Scope:
         edge = Q(GreaterThanOrEqual(day, first), LessThanOrEqual(day, last))
         return Q(**{f"{field}__gte": min(los), f"{field}__lt": max(his)}) & (sure | edge)
 
+    def since_q(self, field: str, owner_field: str, day: date) -> Q:
+        """``field`` (a datetime) on or after the local day ``day`` of the owner's team."""
+        return self._day_edge_q(field, owner_field, day, before=False)
+
     def before_q(self, field: str, owner_field: str, day: date) -> Q:
         """``field`` (a datetime) before the local day ``day`` of the owner's team."""
+        return self._day_edge_q(field, owner_field, day, before=True)
+
+    def _day_edge_q(self, field: str, owner_field: str, day: date, *, before: bool) -> Q:
+        """One team: its instant of the start of ``day``. Several: sure below the earliest
+        start (or above the latest); between the two, the row's own local day decides."""
         if not self.teams:
             return Q(pk__in=[])
-        starts = [Period.of_range(day, day).bounds(team.timezone)[0] for team in self.teams]
-        if len(set(starts)) == 1:
-            return Q(**{f"{field}__lt": starts[0]})
-        return Q(**{f"{field}__lt": min(starts)}) | Q(
-            Q(**{f"{field}__lt": max(starts)}),
-            LessThan(local_date(field, owner_field), day),
+        starts = {Period.of_range(day, day).bounds(team.timezone)[0] for team in self.teams}
+        op, sure, unsure = ("lt", min, max) if before else ("gte", max, min)
+        if len(starts) == 1:
+            return Q(**{f"{field}__{op}": starts.pop()})
+        local = local_date(field, owner_field)
+        edge = LessThan(local, day) if before else GreaterThanOrEqual(local, day)
+        return Q(**{f"{field}__{op}": sure(starts)}) | Q(
+            Q(**{f"{field}__{op}": unsure(starts)}), edge
         )
 
 
@@ -192,6 +175,7 @@ def _window(team: Team) -> TeamWindow:
         team.sector_id,
         tuple(sorted((stage, int(days)) for stage, days in (team.rotting_days or {}).items())),
         team.name,
+        getattr(team, "days_counted", True),
     )
 
 
@@ -201,7 +185,12 @@ def resolve_scope(
     """The scope asked for, limited to what the caller may see (else a 404). One or two
     queries: the teams (all of them, kept in ``company`` for the coverage fallback) and,
     for ``manager``, that manager."""
-    company = tuple(_window(t) for t in Team.objects.order_by("pk"))
+    uncounted = Profile.objects.filter(team=OuterRef("pk")).exclude(
+        activity_days_tz=OuterRef("timezone")
+    )
+    company = tuple(
+        _window(t) for t in Team.objects.annotate(days_counted=~Exists(uncounted)).order_by("pk")
+    )
     by_id = {window.team_id: window for window in company}
     if manager is not None:
         target = (
@@ -312,7 +301,8 @@ FACTS = (
     "open_now",
     "created_before",
     "signed_before",
-    "lost_at_start",
+    "lost_now",
+    "lost_since_start",
     *REACHED,
     "referral_cohort",
     "referral_signed",
@@ -363,11 +353,13 @@ class ManagerActuals:
 
 def plan_actuals(scope: Scope, period: Period, *, also: int | None = None) -> list[ManagerActuals]:
     """Each manager in scope with the six plan actuals of the period (SPEC 3.4). Two
-    queries: the managers, and one UNION ALL of four grouped passes.
+    queries: the managers, and one UNION ALL of grouped passes.
 
     contracts/revenue: prospects signed (signed_on in the period) and the sum of their
     contract values; meetings: held meetings starting in the period; calls: calls in the
-    period; new_prospects: prospects created; referrals_asked: referrals asked. ``also``:
+    period (both from ActivityDay, and for a user not counted in their team's zone of now
+    from the calls and meetings themselves); new_prospects: prospects created;
+    referrals_asked: referrals asked. ``also``:
     a user of the scope to include whatever their role (a lead whose plan is suggested).
     """
     signed = Q(signed_on__range=(period.start, period.end))
@@ -389,22 +381,31 @@ def plan_actuals(scope: Scope, period: Period, *, also: int | None = None) -> li
             actual_referrals_asked=Count("pk"),
         ),
         _facts(
-            Call.objects.filter(scope.owner_q("manager"), scope.window_q("at", "manager", period)),
-            "manager_id",
-            columns=PLAN_FACTS,
-            actual_calls=Count("manager_id"),
-        ),
-        _facts(
-            Meeting.objects.filter(
-                scope.owner_q("manager"),
-                scope.window_q("starts_at", "manager", period),
-                status=MeetingStatus.HELD,
+            ActivityDay.objects.filter(
+                scope.owner_q("manager"), _counted_q(), day__range=(period.start, period.end)
             ),
             "manager_id",
             columns=PLAN_FACTS,
-            actual_meetings=Count("manager_id"),
+            actual_calls=Sum("calls"),
+            actual_meetings=Sum("held_meetings"),
         ),
     ]
+    uncounted = _uncounted(scope)
+    if uncounted is not None:
+        parts += [
+            _facts(
+                _calls_in(uncounted, period).exclude(_counted_q()),
+                "manager_id",
+                columns=PLAN_FACTS,
+                actual_calls=Count("manager_id"),
+            ),
+            _facts(
+                _held_in(uncounted, period).exclude(_counted_q()),
+                "manager_id",
+                columns=PLAN_FACTS,
+                actual_meetings=Count("manager_id"),
+            ),
+        ]
     managers = managers_in(scope, also=also)
     totals = _union_totals(managers, parts, PLAN_FACTS)
     return [
@@ -479,34 +480,70 @@ def _local_day(scope: Scope, field: str, owner_field: str):
     return local_date(field, owner_field)
 
 
+def _counted_q(owner_field: str = "manager") -> Q:
+    """Users whose ActivityDay rows are counted in their team's time zone of now (every
+    user once the services have written; not those whose team or its zone changed since)."""
+    return Q(
+        **{
+            f"{owner_field}__profile__activity_days_tz": F(
+                f"{owner_field}__profile__team__timezone"
+            )
+        }
+    )
+
+
+def _uncounted(scope: Scope) -> Scope | None:
+    """The part of the scope whose days are not (all) in ActivityDay: None when none is."""
+    teams = tuple(team for team in scope.teams if not team.days_counted)
+    return replace(scope, teams=teams) if teams else None
+
+
+def _calls_in(scope: Scope, period: Period):
+    return Call.objects.filter(scope.owner_q("manager"), scope.window_q("at", "manager", period))
+
+
+def _held_in(scope: Scope, period: Period):
+    return Meeting.objects.filter(
+        scope.owner_q("manager"),
+        scope.window_q("starts_at", "manager", period),
+        status=MeetingStatus.HELD,
+    )
+
+
 def daily_activity(scope: Scope, period: Period) -> dict[int, dict[date, list[int]]]:
-    """Calls and held meetings per manager and local day of the period. One query (a
-    UNION ALL of the two grouped counts).
+    """Calls and held meetings per manager and local day of the period. One query: the
+    ActivityDay rows of the period, and for a user not counted in their team's zone of
+    now (moved, or the team's zone changed, since) the calls and meetings themselves.
 
     Returns {manager id: {day: [calls, held meetings]}}; days with neither are absent.
     """
-    calls = (
-        Call.objects.filter(scope.owner_q("manager"), scope.window_q("at", "manager", period))
-        .annotate(day=_local_day(scope, "at", "manager"))
-        .values("manager_id", "day")
-        .annotate(calls=Count("pk"), meetings=Value(0))
-        .order_by()
-    )
-    meetings = (
-        Meeting.objects.filter(
-            scope.owner_q("manager"),
-            scope.window_q("starts_at", "manager", period),
-            status=MeetingStatus.HELD,
+    counted = ActivityDay.objects.filter(
+        scope.owner_q("manager"), _counted_q(), day__range=(period.start, period.end)
+    ).values_list("manager_id", "day", "calls", "held_meetings")
+    rows = counted
+    uncounted = _uncounted(scope)
+    if uncounted is not None:
+        calls = (
+            _calls_in(uncounted, period)
+            .exclude(_counted_q())
+            .annotate(day=_local_day(uncounted, "at", "manager"))
+            .values("manager_id", "day")
+            .annotate(calls=Count("pk"), meetings=Value(0))
+            .values_list("manager_id", "day", "calls", "meetings")
+            .order_by()
         )
-        .annotate(day=_local_day(scope, "starts_at", "manager"))
-        .values("manager_id", "day")
-        .annotate(calls=Value(0), meetings=Count("pk"))
-        .order_by()
-    )
+        meetings = (
+            _held_in(uncounted, period)
+            .exclude(_counted_q())
+            .annotate(day=_local_day(uncounted, "starts_at", "manager"))
+            .values("manager_id", "day")
+            .annotate(calls=Value(0), meetings=Count("pk"))
+            .values_list("manager_id", "day", "calls", "meetings")
+            .order_by()
+        )
+        rows = counted.union(calls, meetings, all=True)
     days: dict[int, dict[date, list[int]]] = {}
-    # values_list: tens of thousands of rows for a company month; tuples are cheaper.
-    union = calls.union(meetings, all=True).values_list("manager_id", "day", "calls", "meetings")
-    for manager, day, n_calls, n_meetings in union:
+    for manager, day, n_calls, n_meetings in rows:
         counts = days.setdefault(manager, {}).setdefault(day, [0, 0])
         counts[0] += n_calls
         counts[1] += n_meetings
@@ -747,10 +784,11 @@ def manager_stats(
       lost               prospects with lost_on in P (SPEC 3.2; won = actual_contracts).
       cycle_days_sum     Σ days from the local day of creation to signed_on of the won ones.
       open_now           prospects open now.
-      created_before, signed_before, lost_at_start
+      created_before, signed_before, lost_now, lost_since_start
                          for the prospects open at P's start (velocity): created before P,
-                         signed before P (signing is final), and lost at P's start from the
-                         stage history (Σ +1 per change to lost, -1 per reopening, before P).
+                         signed before P (signing is final), lost now, and the net number
+                         lost since P's start (Σ +1 per change to lost, -1 per reopening,
+                         from P's start on); lost at the start is their difference.
       reached_<stage>    cohort (created in P) by furthest stage ever reached (SPEC 3.1).
       referral_cohort, referral_signed   cohort with source referral; of them signed.
       history_cohort, history_signed     created in ``history``; of them signed.
@@ -781,6 +819,7 @@ def manager_stats(
             Sum(DaysBetween(F("signed_on"), local_created), filter=signed), Value(0)
         ),
         open_now=Count("pk", filter=Q(stage__in=Stage.open_stages())),
+        lost_now=Count("pk", filter=Q(stage=Stage.LOST)),
         created_before=Count("pk", filter=scope.before_q("created_at", "owner", period.start)),
         signed_before=Count("pk", filter=Q(signed_on__lt=period.start)),
         referral_cohort=Count("pk", filter=referral),
@@ -793,15 +832,18 @@ def manager_stats(
     reached_facts = _facts(
         _cohort_changes(scope, period), "prospect__owner_id", **_reached_counts(REACHED)
     )
-    starts = StageChange.objects.filter(
+    # Lost at P's start, from the state now and the changes since (few, by an index on
+    # the time): every change to lost is +1 and every reopening -1, so what was lost at
+    # the start is what is lost now minus the net change since.
+    since = StageChange.objects.filter(
         scope.owner_q("prospect__owner"),
         Q(to_stage=Stage.LOST) | Q(from_stage=Stage.LOST),
-        scope.before_q("changed_at", "prospect__owner", period.start),
+        scope.since_q("changed_at", "prospect__owner", period.start),
     )
     lost_facts = _facts(
-        starts,
+        since,
         "prospect__owner_id",
-        lost_at_start=Count("pk", filter=Q(to_stage=Stage.LOST))
+        lost_since_start=Count("pk", filter=Q(to_stage=Stage.LOST))
         - Count("pk", filter=Q(from_stage=Stage.LOST)),
     )
     referral_facts = _facts(
@@ -820,15 +862,14 @@ def manager_stats(
             filter=Q(answered_on__range=(period.start, period.end), status=ReferralStatus.DECLINED),
         ),
     )
+    # Decision-maker reach (SPEC 3.6), from the held meetings of P alone: a meeting's
+    # manager is its prospect's owner (the services refuse any other), so no pass over
+    # the prospects. Each prospect met in P counts once (distinct), and with a decision
+    # maker when one of its held meetings up to P's end (in the team's time zone, read
+    # from the outer row) had one.
     held = Meeting.objects.filter(status=MeetingStatus.HELD)
-    met = held.filter(
-        scope.owner_q("prospect__owner"),
-        scope.window_q("starts_at", "prospect__owner", period),
-    )
-    # Per prospect met in P (each once), whether a held meeting up to P's end had a
-    # decision maker: P's end in the prospect's team time zone, read from the outer row.
     ends = {period.bounds(team.timezone)[1] for team in scope.teams}
-    dm_meetings = held.filter(prospect=OuterRef("pk"), decision_maker_present=True)
+    dm_meetings = held.filter(prospect=OuterRef("prospect_id"), decision_maker_present=True)
     if len(ends) == 1:
         dm_meetings = dm_meetings.filter(starts_at__lt=min(ends))
     else:
@@ -839,13 +880,14 @@ def manager_stats(
                 LessThanOrEqual(LocalDate(F("starts_at"), OuterRef("_tz")), period.end),
             )
         )
+    met = held.filter(
+        scope.owner_q("manager"), scope.window_q("starts_at", "manager", period)
+    ).annotate(_tz=F("manager__profile__team__timezone"))
     meeting_facts = _facts(
-        Prospect.objects.filter(pk__in=met.values("prospect_id")).annotate(
-            _tz=F("owner__profile__team__timezone")
-        ),
-        "owner_id",
-        met_prospects=Count("pk"),
-        met_with_dm=Count("pk", filter=Q(Exists(dm_meetings))),
+        met,
+        "manager_id",
+        met_prospects=Count("prospect_id", distinct=True),
+        met_with_dm=Count("prospect_id", distinct=True, filter=Q(Exists(dm_meetings))),
     )
     pulled_facts = _facts(
         CloseDateChange.objects.filter(
@@ -874,6 +916,7 @@ def manager_stats(
         days = activity.get(manager["pk"], {}).values()
         values["actual_calls"] = sum(calls for calls, _ in days)
         values["actual_meetings"] = sum(meetings for _, meetings in days)
+        values["lost_at_start"] = values["lost_now"] - values["lost_since_start"]
         values["open_at_start"] = (
             values["created_before"] - values["signed_before"] - values["lost_at_start"]
         )
@@ -955,25 +998,79 @@ def benchmarks_for(scope: Scope) -> dict[int, list[dict]]:
     return found
 
 
-def attention_prospects(scope: Scope, *, now: datetime) -> list[dict]:
-    """Open prospects in scope that need a lead's attention now, each with its flags.
-    One query.
+ATTENTION_LISTS = {
+    # list: (flag, ordering inside the list; the report shows the first ``limit``)
+    "unreliable": ("unreliable", ("-push_count", "pk")),
+    "stalled": ("stalled", ("-held_meetings", "pk")),
+    "stale": ("stale", ("-days_idle", "pk")),
+}
 
-    unreliable   close date pushed later 3 times or more (all its CloseDateChanges).
-    stalled      ≥ 3 held meetings, none with a decision maker present.
+
+def _order(field: str):
+    """ "-name" → name descending; "name" → ascending (as in order_by)."""
+    return F(field[1:]).desc() if field.startswith("-") else F(field).asc()
+
+
+def attention_prospects(
+    scope: Scope, *, now: datetime, limit: int
+) -> tuple[list[dict], dict[str, int]]:
+    """Open prospects in scope that need a lead's attention now, each with its flags: the
+    first ``limit`` of each list in its order, and how many each list has in all. One
+    query: the flags, each list's rank and size are window functions in the database.
+
+    unreliable   close date pushed later 3 times or more (all its CloseDateChanges); most
+                 pushes first.
+    stalled      ≥ 3 held meetings, none with a decision maker present; most meetings
+                 first.
     stale        no call or held meeting for longer than the team's rotting days of its
-                 stage; ``last_touch`` is the latest call or held meeting (None: never).
+                 stage; ``last_touch_at`` is the latest call or held meeting (None: never),
+                 ``days_idle`` the whole local days since it (or since creation); most
+                 idle first.
     """
     pushes = CloseDateChange.objects.filter(prospect=OuterRef("pk"), to_date__gt=F("from_date"))
-    return list(
-        Prospect.objects.filter(scope.owner_in_q("owner"), stage__in=Stage.open_stages())
-        .annotate(
-            _cutoff=_cutoff_case(stale_cutoffs(scope, now)),
-            push_count=_count(pushes),
-            stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
-            stalled=ExpressionWrapper(STALLED_Q, output_field=BooleanField()),
+    since = Greatest(Coalesce("last_touch_at", "created_at"), F("created_at"))
+    zones = {team.team_id: zoneinfo.ZoneInfo(team.timezone) for team in scope.teams}
+    todays = {team_id: now.astimezone(zone).date() for team_id, zone in zones.items()}
+    if len(zones) == 1:
+        since_day = TruncDate(since, tzinfo=next(iter(zones.values())))
+    else:
+        since_day = LocalDate(since, F("owner__profile__team__timezone"))
+    if len(set(todays.values())) <= 1:
+        today = Value(next(iter(todays.values()), now.date()))
+    else:
+        today = Case(
+            *(
+                When(owner__profile__team_id=team_id, then=Value(day))
+                for team_id, day in todays.items()
+            ),
+            output_field=DateField(),
         )
-        .filter(Q(push_count__gte=metrics.UNRELIABLE_MIN_PUSHES) | Q(stalled=True) | Q(stale=True))
+    flagged = Prospect.objects.filter(
+        scope.owner_in_q("owner"), stage__in=Stage.open_stages()
+    ).annotate(
+        _cutoff=_cutoff_case(stale_cutoffs(scope, now)),
+        push_count=_count(pushes),
+        unreliable=ExpressionWrapper(
+            Q(push_count__gte=metrics.UNRELIABLE_MIN_PUSHES), output_field=BooleanField()
+        ),
+        stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
+        stalled=ExpressionWrapper(STALLED_Q, output_field=BooleanField()),
+        days_idle=DaysBetween(today, since_day),
+    )
+    for name, (flag, order) in ATTENTION_LISTS.items():
+        flagged = flagged.annotate(
+            **{
+                f"_{name}_rank": Window(
+                    RowNumber(), partition_by=[F(flag)], order_by=[_order(f) for f in order]
+                ),
+                f"_{name}_size": Window(Count("pk"), partition_by=[F(flag)]),
+            }
+        )
+    picked = Q()
+    for name, (flag, _) in ATTENTION_LISTS.items():
+        picked |= Q(**{flag: True, f"_{name}_rank__lte": limit})
+    rows = list(
+        flagged.filter(picked)
         .values(
             "pk",
             "name",
@@ -987,10 +1084,19 @@ def attention_prospects(scope: Scope, *, now: datetime) -> list[dict]:
             "held_meetings",
             "stalled",
             "stale",
+            "unreliable",
+            "days_idle",
             "last_touch_at",
+            *(f"_{name}_size" for name in ATTENTION_LISTS),
         )
         .order_by("owner_id", "pk")
     )
+    sizes = dict.fromkeys(ATTENTION_LISTS, 0)
+    for row in rows:
+        for name, (flag, _) in ATTENTION_LISTS.items():
+            if row[flag]:
+                sizes[name] = row[f"_{name}_size"]
+    return rows, sizes
 
 
 def history_conversion_by_team(scope: Scope, history: Period) -> dict[int, tuple[int, int]]:

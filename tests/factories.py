@@ -38,6 +38,8 @@ class ProfileFactory(factory.django.DjangoModelFactory[Profile]):
     user = factory.SubFactory("tests.factories.UserFactory", profile=None)
     team = factory.SubFactory(TeamFactory)
     role = Role.MANAGER
+    # As crm.services.user_create: a new user's (empty) days are counted in the team's zone.
+    activity_days_tz = factory.LazyAttribute(lambda p: p.team.timezone if p.team else "")
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):

@@ -339,6 +339,23 @@ def test_team_review_lists_stalled_and_stale_deals(scorecard):
     assert any(r["metric"] == "meetings_per_day" and r["rating"] == "below" for r in row["ratings"])
 
 
+def test_team_review_lists_are_cut_in_order_with_their_totals(scorecard, monkeypatch):
+    """Same scenario, lists of 3: each list is the first 3 of the whole list, in its
+    order, and its total counts all of it (20 stale, 1 stalled, 0 unreliable)."""
+    client = APIClient()
+    client.force_authenticate(scorecard.lead)
+    whole = client.get("/api/reports/team-review/", {"period": "2026-10"}).json()
+
+    monkeypatch.setattr("funnel.reports.LIST_LIMIT", 3)
+    cut = client.get("/api/reports/team-review/", {"period": "2026-10"}).json()
+
+    assert (cut["stale_total"], cut["stalled_total"], cut["unreliable_total"]) == (20, 1, 0)
+    assert len(whole["stale"]) == whole["stale_total"] == 20
+    assert cut["stale"] == whole["stale"][:3]
+    assert cut["stalled"] == whole["stalled"]
+    assert cut["unreliable"] == []
+
+
 def test_a_repeating_rate_is_exact_before_the_ceiling(db):
     """Own cohort April-September: 21 prospects created in June, 6 of them signed in July →
     rate 6/21 = 2/7 (0.285714…). October target 2, nothing signed → remaining 2,
