@@ -991,9 +991,5 @@ def call_delete(*, call: Call) -> None:
 def meeting_delete(*, meeting: Meeting) -> None:
     """Delete a meeting; the activity caches follow."""
     manager_id, prospect_id = meeting.manager_id, meeting.prospect_id
-    held = meeting.status == MeetingStatus.HELD
     meeting.delete()
-    if held:
-        activity_changed(manager_id=manager_id, prospect_id=prospect_id)
-    else:
-        prospect_activity_refresh(prospect_ids=[prospect_id])
+    activity_changed(manager_id=manager_id, prospect_id=prospect_id)

@@ -300,7 +300,7 @@ def _scorecard(request: Request) -> dict[str, Any]:
     )
     medians = selectors.cycle_medians(scope, period)
     benchmarks = selectors.benchmarks_for(scope)
-    working = _working_days(request)
+    working = _team_working_days(request)
     windows = {window.team_id: window for window in scope.teams}
     by_team: dict[int, list[int]] = {}
     for manager in stats:
@@ -413,7 +413,7 @@ def _scorecard(request: Request) -> dict[str, Any]:
     }
 
 
-def _working_days(request: Request) -> dict[int | None, frozenset[date]]:
+def _team_working_days(request: Request) -> dict[int | None, frozenset[date]]:
     """The period's working days of each team of the scope (None: the default calendar)."""
     found: dict[int | None, frozenset[date]] = {
         team_id: frozenset(calendar.working_days(request.period))
@@ -497,45 +497,39 @@ def team_review_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
     request = parse_request(user, params)
     zones = {window.team_id: window.timezone for window in request.scope.teams}
     windows = {window.team_id: window for window in request.scope.teams}
-    rows, totals = selectors.attention_prospects(request.scope, now=request.now, limit=LIST_LIMIT)
-    unreliable, stalled, stale = [], [], []
-    for row in rows:  # at most 3 lists of LIST_LIMIT: ranked and cut in the database
-        team_id, manager = row["owner__profile__team_id"], row["owner_id"]
-        item = {"prospect": row["pk"], "name": row["name"], "manager": manager}
-        if row["unreliable"]:
-            unreliable.append(
-                item
+    lists, totals = selectors.attention_prospects(request.scope, now=request.now, limit=LIST_LIMIT)
+
+    def item(row: dict) -> dict:
+        return {"prospect": row["pk"], "name": row["name"], "manager": row["owner_id"]}
+
+    def stale(row: dict) -> dict:
+        team_id, touched = row["owner__profile__team_id"], row["last_touch_at"]
+        return item(row) | {
+            "stage": row["stage"],
+            "last_touch": None if touched is None else local_day(touched, zones[team_id]),
+            "days_idle": row["days_idle"],
+            "rotting_days": windows[team_id].rotting_days_for(row["stage"]),
+        }
+
+    return (
+        header(request, "team-review")
+        | _scorecard(request)
+        | {
+            "unreliable": [
+                item(row)
                 | {
                     "expected_close_date": row["expected_close_date"],
                     "push_count": row["push_count"],
                 }
-            )
-        if row["stalled"]:
-            stalled.append(item | {"stage": row["stage"], "held_meetings": row["held_meetings"]})
-        if row["stale"]:
-            touched = row["last_touch_at"]
-            stale.append(
-                item
-                | {
-                    "stage": row["stage"],
-                    "last_touch": None if touched is None else local_day(touched, zones[team_id]),
-                    "days_idle": row["days_idle"],
-                    "rotting_days": windows[team_id].rotting_days_for(row["stage"]),
-                }
-            )
-    card = _scorecard(request)
-    unreliable.sort(key=lambda r: (-r["push_count"], r["prospect"]))
-    stalled.sort(key=lambda r: (-r["held_meetings"], r["prospect"]))
-    stale.sort(key=lambda r: (-r["days_idle"], r["prospect"]))
-    return (
-        header(request, "team-review")
-        | card
-        | {
-            "unreliable": unreliable[:LIST_LIMIT],
+                for row in lists["unreliable"]
+            ],
             "unreliable_total": totals["unreliable"],
-            "stalled": stalled[:LIST_LIMIT],
+            "stalled": [
+                item(row) | {"stage": row["stage"], "held_meetings": row["held_meetings"]}
+                for row in lists["stalled"]
+            ],
             "stalled_total": totals["stalled"],
-            "stale": stale[:LIST_LIMIT],
+            "stale": [stale(row) for row in lists["stale"]],
             "stale_total": totals["stale"],
         }
     )
@@ -560,7 +554,7 @@ def alternation_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dic
     = meeting days ÷ active days; null below 2 active days. The team's value is the mean
     over its managers that have one."""
     request = parse_request(user, params)
-    working = _working_days(request)
+    working = _team_working_days(request)
     activity = selectors.daily_activity(request.scope, request.period)
     rows = []
     for manager in selectors.managers_in(request.scope):

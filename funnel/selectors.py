@@ -381,31 +381,18 @@ def plan_actuals(scope: Scope, period: Period, *, also: int | None = None) -> li
             actual_referrals_asked=Count("pk"),
         ),
         _facts(
-            ActivityDay.objects.filter(
-                scope.owner_q("manager"), _counted_q(), day__range=(period.start, period.end)
-            ),
+            _counted_days(scope, period),
             "manager_id",
             columns=PLAN_FACTS,
             actual_calls=Sum("calls"),
             actual_meetings=Sum("held_meetings"),
         ),
     ]
-    uncounted = _uncounted(scope)
-    if uncounted is not None:
-        parts += [
-            _facts(
-                _calls_in(uncounted, period).exclude(_counted_q()),
-                "manager_id",
-                columns=PLAN_FACTS,
-                actual_calls=Count("manager_id"),
-            ),
-            _facts(
-                _held_in(uncounted, period).exclude(_counted_q()),
-                "manager_id",
-                columns=PLAN_FACTS,
-                actual_meetings=Count("manager_id"),
-            ),
-        ]
+    live = _uncounted_activity(scope, period)
+    if live is not None:
+        calls, held = live
+        parts.append(_facts(calls, "manager_id", columns=PLAN_FACTS, actual_calls=Count("pk")))
+        parts.append(_facts(held, "manager_id", columns=PLAN_FACTS, actual_meetings=Count("pk")))
     managers = managers_in(scope, also=also)
     totals = _union_totals(managers, parts, PLAN_FACTS)
     return [
@@ -492,22 +479,30 @@ def _counted_q(owner_field: str = "manager") -> Q:
     )
 
 
-def _uncounted(scope: Scope) -> Scope | None:
-    """The part of the scope whose days are not (all) in ActivityDay: None when none is."""
+def _counted_days(scope: Scope, period: Period):
+    """The ActivityDay rows of the period of the scope's users counted in their zone."""
+    return ActivityDay.objects.filter(
+        scope.owner_q("manager"), _counted_q(), day__range=(period.start, period.end)
+    )
+
+
+def _uncounted_activity(scope: Scope, period: Period):
+    """(calls, held meetings) of the period of the scope's users whose days are not counted
+    in their team's zone of now (their team moved zone, or they moved team, since the last
+    refresh); None when every team of the scope is counted, as usual."""
     teams = tuple(team for team in scope.teams if not team.days_counted)
-    return replace(scope, teams=teams) if teams else None
-
-
-def _calls_in(scope: Scope, period: Period):
-    return Call.objects.filter(scope.owner_q("manager"), scope.window_q("at", "manager", period))
-
-
-def _held_in(scope: Scope, period: Period):
-    return Meeting.objects.filter(
-        scope.owner_q("manager"),
-        scope.window_q("starts_at", "manager", period),
+    if not teams:
+        return None
+    uncounted = replace(scope, teams=teams)
+    calls = Call.objects.filter(
+        uncounted.owner_q("manager"), uncounted.window_q("at", "manager", period)
+    )
+    held = Meeting.objects.filter(
+        uncounted.owner_q("manager"),
+        uncounted.window_q("starts_at", "manager", period),
         status=MeetingStatus.HELD,
     )
+    return calls.exclude(_counted_q()), held.exclude(_counted_q())
 
 
 def daily_activity(scope: Scope, period: Period) -> dict[int, dict[date, list[int]]]:
@@ -517,31 +512,23 @@ def daily_activity(scope: Scope, period: Period) -> dict[int, dict[date, list[in
 
     Returns {manager id: {day: [calls, held meetings]}}; days with neither are absent.
     """
-    counted = ActivityDay.objects.filter(
-        scope.owner_q("manager"), _counted_q(), day__range=(period.start, period.end)
-    ).values_list("manager_id", "day", "calls", "held_meetings")
-    rows = counted
-    uncounted = _uncounted(scope)
-    if uncounted is not None:
+    rows = _counted_days(scope, period).values_list("manager_id", "day", "calls", "held_meetings")
+    live = _uncounted_activity(scope, period)
+    if live is not None:
+        calls, held = live
         calls = (
-            _calls_in(uncounted, period)
-            .exclude(_counted_q())
-            .annotate(day=_local_day(uncounted, "at", "manager"))
-            .values("manager_id", "day")
+            calls.values("manager_id", day=local_date("at", "manager"))
             .annotate(calls=Count("pk"), meetings=Value(0))
             .values_list("manager_id", "day", "calls", "meetings")
             .order_by()
         )
-        meetings = (
-            _held_in(uncounted, period)
-            .exclude(_counted_q())
-            .annotate(day=_local_day(uncounted, "starts_at", "manager"))
-            .values("manager_id", "day")
+        held = (
+            held.values("manager_id", day=local_date("starts_at", "manager"))
             .annotate(calls=Value(0), meetings=Count("pk"))
             .values_list("manager_id", "day", "calls", "meetings")
             .order_by()
         )
-        rows = counted.union(calls, meetings, all=True)
+        rows = rows.union(calls, held, all=True)
     days: dict[int, dict[date, list[int]]] = {}
     for manager, day, n_calls, n_meetings in rows:
         counts = days.setdefault(manager, {}).setdefault(day, [0, 0])
@@ -1013,10 +1000,11 @@ def _order(field: str):
 
 def attention_prospects(
     scope: Scope, *, now: datetime, limit: int
-) -> tuple[list[dict], dict[str, int]]:
-    """Open prospects in scope that need a lead's attention now, each with its flags: the
-    first ``limit`` of each list in its order, and how many each list has in all. One
-    query: the flags, each list's rank and size are window functions in the database.
+) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """Open prospects in scope that need a lead's attention now: per list of
+    ATTENTION_LISTS its first ``limit`` rows in the list's order, and how many the list
+    has in all. One query: the flags, each list's rank and size are window functions in
+    the database; a prospect may stand in several lists.
 
     unreliable   close date pushed later 3 times or more (all its CloseDateChanges); most
                  pushes first.
@@ -1087,16 +1075,20 @@ def attention_prospects(
             "unreliable",
             "days_idle",
             "last_touch_at",
-            *(f"_{name}_size" for name in ATTENTION_LISTS),
+            *(f"_{name}_{part}" for name in ATTENTION_LISTS for part in ("rank", "size")),
         )
-        .order_by("owner_id", "pk")
+        .order_by()
     )
+    lists: dict[str, list[dict]] = {name: [] for name in ATTENTION_LISTS}
     sizes = dict.fromkeys(ATTENTION_LISTS, 0)
     for row in rows:
         for name, (flag, _) in ATTENTION_LISTS.items():
-            if row[flag]:
+            if row[flag] and row[f"_{name}_rank"] <= limit:
+                lists[name].append(row)
                 sizes[name] = row[f"_{name}_size"]
-    return rows, sizes
+    for name, found in lists.items():
+        found.sort(key=lambda row, rank=f"_{name}_rank": row[rank])
+    return lists, sizes
 
 
 def history_conversion_by_team(scope: Scope, history: Period) -> dict[int, tuple[int, int]]:
