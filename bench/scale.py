@@ -296,10 +296,10 @@ def domain_tables() -> list[str]:
 
 
 # Columns the application derives from other rows: the database default on load, then
-# rewritten by crm.services.prospect_activity_refresh and activity_days_refresh (which
-# also fills crm_activityday) once everything is in.
+# rewritten by crm.services.prospect_activity_refresh, prospect_push_count_refresh and
+# activity_days_refresh (which also fills crm_activityday) once everything is in.
 _DERIVED: dict[type, frozenset[str]] = {
-    Prospect: frozenset({"held_meetings", "held_with_dm", "last_touch_at"}),
+    Prospect: frozenset({"held_meetings", "held_with_dm", "last_touch_at", "push_count"}),
     Profile: frozenset({"activity_days_tz"}),
 }
 
@@ -1940,6 +1940,7 @@ def build(
             tick = time.perf_counter()
             _move_sequences(raw)
             services.prospect_activity_refresh()
+            services.prospect_push_count_refresh()
             services.activity_days_refresh()
             finish = time.perf_counter() - tick
     tick = time.perf_counter()
@@ -2182,6 +2183,12 @@ _CHECKS = (
                    (SELECT max(c.at) FROM crm_call c WHERE c.prospect_id = p.id),
                    (SELECT max(m.starts_at) FROM crm_meeting m
                     WHERE m.prospect_id = p.id AND m.status = 'held'))""",
+    ),
+    (
+        "prospects whose push_count differs from their close-date changes",
+        """SELECT count(*) FROM crm_prospect p
+           WHERE p.push_count <> (SELECT count(*) FROM crm_closedatechange c
+                                  WHERE c.prospect_id = p.id AND c.to_date > c.from_date)""",
     ),
     (
         "manager days (crm_activityday) that differ from the calls and held meetings",

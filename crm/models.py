@@ -239,6 +239,13 @@ class Prospect(models.Model):
         editable=False,
         help_text="The latest call or held meeting (kept by the services).",
     )
+    # Kept by crm.services._record_close_date, so "unreliable close date" is a filter too.
+    push_count = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="Times the expected close date was moved later (kept by the services).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -254,7 +261,13 @@ class Prospect(models.Model):
             models.Index(
                 fields=["owner", "stage"],
                 name="prospect_open_activity",
-                include=["held_meetings", "held_with_dm", "last_touch_at", "created_at"],
+                include=[
+                    "held_meetings",
+                    "held_with_dm",
+                    "last_touch_at",
+                    "created_at",
+                    "push_count",
+                ],
                 condition=Q(stage__in=["lead", "contacted", "meeting", "proposal"]),
             ),
         ]

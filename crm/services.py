@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -120,11 +120,16 @@ def _record_stage(
     return change
 
 
+# What _record_close_date changes on the prospect.
+CLOSE_DATE_FIELDS = ("expected_close_date", "push_count")
+
+
 def _record_close_date(
     prospect: Prospect, to_date: date | None, *, by: AbstractBaseUser | None, at: datetime
 ) -> CloseDateChange | None:
     """Write the change of close date; like stages, never dated before the last change (or
-    the prospect's creation), so the history replays in date order to the current date."""
+    the prospect's creation), so the history replays in date order to the current date.
+    A push (a later date than before) raises the prospect's ``push_count``."""
     if prospect.expected_close_date == to_date:
         return None
     last = (
@@ -141,6 +146,8 @@ def _record_close_date(
         by=by,
     )
     prospect.expected_close_date = to_date
+    if change.is_push:
+        prospect.push_count += 1
     return change
 
 
@@ -281,7 +288,7 @@ def prospect_create(
     )
     if expected_close_date is not None:
         _record_close_date(prospect, expected_close_date, by=by, at=created_at)
-        prospect.save(update_fields=["expected_close_date", "updated_at"])
+        prospect.save(update_fields=[*CLOSE_DATE_FIELDS, "updated_at"])
     return prospect
 
 
@@ -340,7 +347,7 @@ def prospect_change_close_date(
     locked = _lock(prospect)
     _check_close_date_editable(locked)
     if _record_close_date(locked, expected_close_date, by=by, at=at):
-        locked.save(update_fields=["expected_close_date", "updated_at"])
+        locked.save(update_fields=[*CLOSE_DATE_FIELDS, "updated_at"])
     return locked
 
 
@@ -898,6 +905,29 @@ def activity_cache_values(prospect_model, meeting_model, call_model) -> dict[str
             Coalesce(last_call, last_meeting), Coalesce(last_meeting, last_call)
         ),
     }
+
+
+def push_count_value(prospect_model, change_model) -> Coalesce:
+    """The expression that recomputes Prospect.push_count from the prospect's
+    CloseDateChanges: those that moved a date later (from NULL is not a push)."""
+    pushes = (
+        change_model.objects.filter(prospect=OuterRef("pk"), to_date__gt=F("from_date"))
+        .order_by()
+        .annotate(_one=Value(1))
+        .values("_one")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(pushes), Value(0))
+
+
+def prospect_push_count_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:
+    """Recount the push_count of these prospects (all when None). One UPDATE, for the demo
+    and the bench loader after their bulk loads; the services keep it as they write."""
+    prospects = Prospect.objects.all()
+    if prospect_ids is not None:
+        prospects = prospects.filter(pk__in={pk for pk in prospect_ids if pk is not None})
+    return prospects.update(push_count=push_count_value(Prospect, CloseDateChange))
 
 
 def prospect_activity_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:

@@ -722,6 +722,11 @@ STALLED_Q = Q(
 )
 
 
+# Open with the close date pushed later 3 times or more (the prospect's push_count, kept by
+# the services from its CloseDateChanges).
+UNRELIABLE_Q = Q(stage__in=Stage.open_stages(), push_count__gte=metrics.UNRELIABLE_MIN_PUSHES)
+
+
 STAGE_DELTA_IN = Q(to_stage__in=Stage.open_stages()) & ~Q(from_stage__in=Stage.open_stages())
 STAGE_DELTA_OUT = Q(from_stage__in=Stage.open_stages()) & ~Q(to_stage__in=Stage.open_stages())
 
@@ -1015,7 +1020,6 @@ def attention_prospects(
                  ``days_idle`` the whole local days since it (or since creation); most
                  idle first.
     """
-    pushes = CloseDateChange.objects.filter(prospect=OuterRef("pk"), to_date__gt=F("from_date"))
     since = Greatest(Coalesce("last_touch_at", "created_at"), F("created_at"))
     zones = {team.team_id: zoneinfo.ZoneInfo(team.timezone) for team in scope.teams}
     todays = {team_id: now.astimezone(zone).date() for team_id, zone in zones.items()}
@@ -1033,17 +1037,18 @@ def attention_prospects(
             ),
             output_field=DateField(),
         )
-    flagged = Prospect.objects.filter(
-        scope.owner_in_q("owner"), stage__in=Stage.open_stages()
-    ).annotate(
-        _cutoff=_cutoff_case(stale_cutoffs(scope, now)),
-        push_count=_count(pushes),
-        unreliable=ExpressionWrapper(
-            Q(push_count__gte=metrics.UNRELIABLE_MIN_PUSHES), output_field=BooleanField()
-        ),
-        stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
-        stalled=ExpressionWrapper(STALLED_Q, output_field=BooleanField()),
-        days_idle=DaysBetween(today, since_day),
+    flagged = (
+        Prospect.objects.filter(scope.owner_in_q("owner"), stage__in=Stage.open_stages())
+        .annotate(
+            _cutoff=_cutoff_case(stale_cutoffs(scope, now)),
+            unreliable=ExpressionWrapper(UNRELIABLE_Q, output_field=BooleanField()),
+            stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
+            stalled=ExpressionWrapper(STALLED_Q, output_field=BooleanField()),
+            days_idle=DaysBetween(today, since_day),
+        )
+        # Rank only the flagged rows: a list's ranks and size are those of its own flag's
+        # partition, which this keeps whole.
+        .filter(UNRELIABLE_Q | STALLED_Q | _stale_q())
     )
     for name, (flag, order) in ATTENTION_LISTS.items():
         flagged = flagged.annotate(
