@@ -235,9 +235,16 @@ def _vevent(
 
 
 def _local_time(name: str, moment: datetime, tzid: str | None) -> str:
-    """DTSTART/DTEND as the wall-clock time of its zone with TZID, or in UTC with Z."""
+    """DTSTART/DTEND as the wall-clock time of its zone with TZID, or in UTC with Z.
+
+    A time in the hour that happens twice when clocks go back (02:30 in Berlin on 25
+    October 2026) is written in UTC: RFC 5545 reads such a wall-clock time as its first
+    occurrence, ical.js (Thunderbird) as its second, so only UTC means one instant to all.
+    """
     if tzid is None:
         return f"{name}:{_basic(moment)}Z"
+    if moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset():
+        return f"{name}:{_basic(moment.astimezone(UTC))}Z"
     return f"{name};TZID={_param(tzid)}:{_basic(moment)}"
 
 

@@ -811,3 +811,19 @@ def test_the_size_is_checked_before_parsing():
 
 def test_invitation_error_is_a_value_error():
     assert issubclass(InvitationError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "instant",
+    # 02:30 in Berlin on 25 October 2026 happens twice: 00:30Z (CEST), then 01:30Z (CET)
+    [datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC)],
+)
+def test_a_time_in_the_repeated_hour_is_written_in_utc(instant):
+    item = _item(
+        starts_at=instant, ends_at=instant + timedelta(minutes=20), timezone="Europe/Berlin"
+    )
+    [event] = Calendar.from_ical(_build([item])).walk("VEVENT")
+    assert event["DTSTART"].to_ical() == instant.strftime("%Y%m%dT%H%M%SZ").encode()
+    assert event.decoded("DTSTART") == instant
+    # the end, 02:50 the first time or 02:50 the second, is in the repeated hour too
+    assert event.decoded("DTEND") == instant + timedelta(minutes=20)
