@@ -301,6 +301,7 @@ def domain_tables() -> list[str]:
 _DERIVED: dict[type, frozenset[str]] = {
     Prospect: frozenset({"held_meetings", "held_with_dm", "last_touch_at", "push_count"}),
     Profile: frozenset({"activity_days_tz"}),
+    Meeting: frozenset({"ics_sequence"}),
 }
 
 

@@ -1,4 +1,4 @@
-"""Root URLs: admin, the REST API under /api/, its schema and docs."""
+"""Root URLs: admin, the REST API under /api/, its schema and docs, the calendar feeds."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -17,7 +17,16 @@ from crm.views import (
     ReferralViewSet,
     TeamViewSet,
 )
-from events.views import EventViewSet
+from events.views import (
+    CalendarTokenView,
+    EventViewSet,
+    MeetingIcsView,
+    TeamCalendarTokenView,
+    calendar_page,
+    calendar_rotate,
+    personal_feed_view,
+    team_feed_view,
+)
 from funnel.views import (
     AlternationReportView,
     BenchmarkViewSet,
@@ -48,6 +57,13 @@ router.register("reviews", ReviewViewSet, basename="review")
 api = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("me/calendar-token/", CalendarTokenView.as_view(), name="api-calendar-token"),
+    path(
+        "teams/<int:pk>/calendar-token/",
+        TeamCalendarTokenView.as_view(),
+        name="api-team-calendar-token",
+    ),
+    path("meetings/<int:pk>/ics/", MeetingIcsView.as_view(), name="api-meeting-ics"),
     path("reports/funnel/", FunnelReportView.as_view(), name="report-funnel"),
     path("reports/plan/", PlanReportView.as_view(), name="report-plan"),
     path("reports/scorecard/", ScorecardReportView.as_view(), name="report-scorecard"),
@@ -65,5 +81,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
     path("api-auth/", include("rest_framework.urls")),
+    path("calendar/", calendar_page, name="calendar-page"),
+    path("calendar/new-link/", calendar_rotate, name="calendar-rotate"),
+    path("calendar/team/<str:token>.ics", team_feed_view, name="calendar-team-feed"),
+    path("calendar/<str:token>.ics", personal_feed_view, name="calendar-feed"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -512,6 +512,16 @@ class Meeting(models.Model):
         blank=True,
         help_text="UID of an imported invitation; empty for meetings made here.",
     )
+    # Kept by crm.services.meeting_import; db_default so bulk loaders may leave it out.
+    ics_sequence = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text=(
+            "SEQUENCE of the last imported version of the invitation (the sender's count, "
+            "not ours); an older version is refused."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

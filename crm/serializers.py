@@ -4,7 +4,11 @@ someone else's prospect, contact or event is a 400 on that field."""
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from rest_framework import serializers
+from rest_framework.parsers import BaseParser, DataAndFiles
 
 from crm import selectors
 from crm.models import (
@@ -17,6 +21,7 @@ from crm.models import (
     Team,
 )
 from crm.rest import AwareDateTimeField
+from events.ics import MAX_INVITATION_BYTES, Invitation, InvitationError, parse_invitation
 from events.selectors import visible_events
 
 User = get_user_model()
@@ -285,6 +290,70 @@ class RescheduleSerializer(serializers.Serializer):
         return attrs
 
 
+class ImportIcsSerializer(serializers.Serializer):
+    """An invitation to log as a meeting. A file that is not an invitation to one meeting
+    is refused on ``file`` with the reason; ``manager`` and ``prospect`` are limited as a
+    meeting's are (a manager names only themself, a lead a manager of their team)."""
+
+    # Validated data: ``invitation`` (what events.ics.parse_invitation read from ``file``),
+    # and ``manager`` and ``prospect`` when given.
+
+    file = serializers.FileField(
+        help_text="The invitation (.ics) as Outlook or Google Calendar send it, at most 1 MB."
+    )
+    manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        required=False,
+        help_text="Whose meeting it is (a lead names a manager of their team); default: you.",
+    )
+    prospect = serializers.PrimaryKeyRelatedField(
+        queryset=Prospect.objects.none(),
+        required=False,
+        help_text="The manager's prospect it is with, when the attendees' e-mails match none "
+        "or several.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["manager"].queryset = _users(request.user)
+            self.fields["prospect"].queryset = selectors.visible_prospects(request.user)
+
+    def validate_file(self, upload) -> Invitation:
+        if upload.size is not None and upload.size > MAX_INVITATION_BYTES:
+            raise serializers.ValidationError(
+                f"The file is over 1 MB ({MAX_INVITATION_BYTES:,} bytes); an invitation is "
+                "a few kilobytes."
+            )
+        try:
+            return parse_invitation(upload.read())
+        except InvitationError as exc:
+            # The reader's reason, as a sentence like the API's other messages.
+            message = str(exc).rstrip(".")
+            raise serializers.ValidationError(f"{message[:1].upper()}{message[1:]}.") from None
+
+    def validate(self, attrs):
+        attrs["invitation"] = attrs.pop("file")
+        return attrs
+
+
+class CalendarParser(BaseParser):
+    """A raw ``text/calendar`` body, e.g. ``curl --data-binary @invite.ics -H "Content-Type:
+    text/calendar"``, as the ``file`` of ``ImportIcsSerializer``. Such a body has no form
+    fields, so the query string gives them (``?prospect=12``)."""
+
+    media_type = "text/calendar"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        # One byte past the limit is enough to refuse it; the rest is never read.
+        data = stream.read(MAX_INVITATION_BYTES + 1)
+        request = (parser_context or {}).get("request")
+        fields = request.query_params.copy() if request is not None else QueryDict(mutable=True)
+        upload = SimpleUploadedFile("invitation.ics", data, content_type=self.media_type)
+        return DataAndFiles(fields, MultiValueDict({"file": [upload]}))
+
+
 class ReferralSerializer(ScopedSerializer):
     manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False)
 
@@ -387,3 +456,9 @@ class MeSerializer(serializers.Serializer):
     team = MeTeamSerializer(allow_null=True)
     timezone = serializers.CharField()
     calendar_url = serializers.URLField(allow_null=True)
+    calendar_webcal_url = serializers.CharField(
+        allow_null=True, help_text="The same feed as a webcal:// link that opens a calendar app."
+    )
+    team_calendar_url = serializers.URLField(
+        allow_null=True, help_text="For a team's lead: the team feed's https URL."
+    )

@@ -20,7 +20,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
 from crm.editing import apply, lock, refuse_unknown
@@ -46,6 +46,7 @@ from crm.models import (
     Team,
     new_calendar_token,
 )
+from events.ics import Invitation
 
 User = get_user_model()
 
@@ -560,6 +561,7 @@ def meeting_plan(
     attendees: Iterable[Contact] = (),
     notes: str = "",
     ics_uid: str = "",
+    ics_sequence: int = 0,
 ) -> Meeting:
     starts_at = _moment(starts_at, "starts_at")
     ends_at = _moment(ends_at, "ends_at")
@@ -573,6 +575,7 @@ def meeting_plan(
         location=location,
         notes=notes,
         ics_uid=ics_uid,
+        ics_sequence=ics_sequence,
         decision_maker_present=any(contact.is_decision_maker for contact in attendees),
     )
     meeting.full_clean()
@@ -710,6 +713,217 @@ def meeting_reschedule(
     locked.full_clean()
     locked.save(update_fields=["starts_at", "ends_at", "status", "sequence", "updated_at"])
     return locked
+
+
+# --- imported invitations (.ics) -------------------------------------------------------------
+
+# Enough for any real agenda; Google's Meet block alone is about 600 characters.
+IMPORTED_NOTES_MAX = 10_000
+
+
+@transaction.atomic
+def meeting_import(
+    *,
+    manager: AbstractBaseUser,
+    invitation: Invitation,
+    by: AbstractBaseUser | None,
+    prospect: Prospect | None = None,
+) -> tuple[Meeting, bool]:
+    """Log an invitation (as ``events.ics.parse_invitation`` read it) as the manager's meeting.
+
+    Returns the meeting and whether it is new. The invitation's UID is the key, per manager:
+
+    - A new UID plans a meeting (``meeting_plan``) with the prospect the invitation's people
+      point at: the manager's own prospects with a contact whose e-mail (any case) is an
+      attendee's or the organizer's, the manager's own e-mail left out. It must be exactly
+      one, unless ``prospect`` (one of the manager's own) says which. Notes are the summary,
+      a blank line and the description (at most ``IMPORTED_NOTES_MAX`` characters); the
+      location is cut to the column's length. A cancellation of an unknown UID is refused.
+    - A known UID updates its meeting, which never moves to another prospect. An invitation
+      older than the one imported before (lower SEQUENCE) is refused; the same SEQUENCE again
+      is applied (Google keeps it for some edits), so the file wins over edits made here
+      since. A cancellation cancels a planned meeting (``meeting_cancel``: a held or
+      no-show one is refused; a cancelled one stays so). Otherwise a new time reschedules it
+      (``meeting_reschedule``: raises our SEQUENCE; a held meeting cannot move), and so does
+      a newer invitation for a cancelled meeting (the sender restored it); changed location,
+      notes or attendees go through ``meeting_update``. Attendees become the invited
+      contacts of the meeting's prospect, plus the attendees without an e-mail, whom no
+      invitation can name.
+
+    The sender's SEQUENCE is stored as ``ics_sequence``. Every refusal is a ValidationError
+    on ``file``, ``prospect`` or (from the services used) ``status``, and nothing is written.
+    """
+    # Imports of one manager take turns, so a double submit of a new invitation updates the
+    # meeting the first one made instead of failing on the unique UID.
+    User.objects.select_for_update().filter(pk=manager.pk).first()
+    uid_length = Meeting._meta.get_field("ics_uid").max_length
+    if len(invitation.uid) > uid_length:
+        raise ValidationError(
+            {"file": f"The invitation's UID is longer than {uid_length} characters."}
+        )
+    _require_owner(prospect, manager, "prospect")
+    emails = _invited_emails(invitation, manager)
+    contacts = _invited_contacts(manager, emails)
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("prospect")
+        .filter(manager=manager, ics_uid=invitation.uid)
+        .first()
+    )
+    if meeting is None:
+        if invitation.cancelled:
+            raise ValidationError(
+                {
+                    "file": "This is a cancellation of a meeting that was never imported; "
+                    "nothing to cancel."
+                }
+            )
+        prospect = prospect or _invited_prospect(manager, emails, contacts)
+        meeting = meeting_plan(
+            manager=manager,
+            prospect=prospect,
+            starts_at=invitation.starts_at,
+            ends_at=invitation.ends_at,
+            by=by,
+            location=_imported_location(invitation),
+            attendees=[c for c in contacts if c.prospect_id == prospect.pk],
+            notes=_imported_notes(invitation),
+            ics_uid=invitation.uid,
+            ics_sequence=invitation.sequence,
+        )
+        return meeting, True
+    return _meeting_reimport(meeting, invitation, contacts, prospect=prospect, by=by), False
+
+
+def _meeting_reimport(
+    meeting: Meeting,
+    invitation: Invitation,
+    contacts: list[Contact],
+    *,
+    prospect: Prospect | None,
+    by: AbstractBaseUser | None,
+) -> Meeting:
+    """A known UID again: bring its meeting up to this version (see ``meeting_import``)."""
+    if invitation.sequence < meeting.ics_sequence:
+        raise ValidationError(
+            {
+                "file": f"This invitation (SEQUENCE {invitation.sequence}) is older than the "
+                f"one already imported (SEQUENCE {meeting.ics_sequence}); nothing changed."
+            }
+        )
+    if prospect is not None and prospect.pk != meeting.prospect_id:
+        raise ValidationError(
+            {
+                "prospect": f"This invitation was imported as a meeting with "
+                f"{meeting.prospect.name} (id {meeting.prospect_id}); a meeting does not "
+                "move to another prospect."
+            }
+        )
+    newer = invitation.sequence > meeting.ics_sequence
+    if invitation.cancelled:
+        # A cancellation says nothing new about time, place or people ("Canceled: …").
+        if meeting.status != MeetingStatus.CANCELLED:
+            meeting = meeting_cancel(meeting=meeting, by=by)
+    else:
+        moved = (meeting.starts_at, meeting.ends_at) != (invitation.starts_at, invitation.ends_at)
+        if moved or (newer and meeting.status == MeetingStatus.CANCELLED):
+            meeting = meeting_reschedule(
+                meeting=meeting, starts_at=invitation.starts_at, ends_at=invitation.ends_at, by=by
+            )
+        changes = _imported_changes(meeting, invitation, contacts)
+        if changes:
+            meeting = meeting_update(meeting=meeting, data=changes)
+    if newer:
+        meeting.ics_sequence = invitation.sequence
+        meeting.save(update_fields=["ics_sequence", "updated_at"])
+    return meeting
+
+
+def _invited_emails(invitation: Invitation, manager: AbstractBaseUser) -> list[str]:
+    """The attendees' and the organizer's e-mails (lower-cased, file order), the manager's
+    own left out: they are on every invitation they receive."""
+    own = (getattr(manager, "email", "") or "").strip().lower()
+    emails = dict.fromkeys((*invitation.attendee_emails, invitation.organizer_email))
+    return [email for email in emails if email and email != own]
+
+
+def _invited_contacts(manager: AbstractBaseUser, emails: list[str]) -> list[Contact]:
+    """Contacts of the manager's own prospects with one of ``emails``, in any case."""
+    if not emails:
+        return []
+    return list(
+        Contact.objects.alias(email_lower=Lower("email"))
+        .filter(prospect__owner=manager, email_lower__in=emails)
+        .select_related("prospect")
+        .order_by("prospect_id", "pk")
+    )
+
+
+def _invited_prospect(
+    manager: AbstractBaseUser, emails: list[str], contacts: list[Contact]
+) -> Prospect:
+    """The one prospect the invited contacts belong to; none or several is a 400."""
+    prospects = {contact.prospect_id: contact.prospect for contact in contacts}
+    if len(prospects) == 1:
+        return next(iter(prospects.values()))
+    if prospects:
+        names = ", ".join(f"{p.name} (id {p.pk})" for p in prospects.values())
+        raise ValidationError(
+            {
+                "prospect": f"The attendees match several prospects: {names}; say which "
+                "with prospect=<id>."
+            }
+        )
+    if not emails:
+        raise ValidationError(
+            {
+                "file": "The invitation names no attendee or organizer e-mail other than "
+                f"{manager.get_username()}'s own, so it matches no prospect; say which with "
+                "prospect=<id>."
+            }
+        )
+    raise ValidationError(
+        {
+            "file": f"No prospect of {manager.get_username()} has a contact with any of these "
+            f"e-mails: {', '.join(emails)}. Add the contact to the prospect first, or say "
+            "which prospect with prospect=<id>."
+        }
+    )
+
+
+def _imported_location(invitation: Invitation) -> str:
+    """The location on one line, cut to the column's length."""
+    limit = Meeting._meta.get_field("location").max_length
+    return " ".join(invitation.location.split())[:limit]
+
+
+def _imported_notes(invitation: Invitation) -> str:
+    """The summary, a blank line and the description; at most ``IMPORTED_NOTES_MAX``."""
+    parts = (invitation.summary.strip(), invitation.description.strip())
+    return "\n\n".join(part for part in parts if part)[:IMPORTED_NOTES_MAX]
+
+
+def _imported_changes(
+    meeting: Meeting, invitation: Invitation, contacts: list[Contact]
+) -> dict[str, Any]:
+    """What ``meeting_update`` must change for the meeting to say what the invitation says."""
+    changes: dict[str, Any] = {}
+    location, notes = _imported_location(invitation), _imported_notes(invitation)
+    if meeting.location != location:
+        changes["location"] = location
+    if meeting.notes != notes:
+        changes["notes"] = notes
+    current = list(meeting.attendees.all())
+    wanted = {c.pk: c for c in contacts if c.prospect_id == meeting.prospect_id}
+    # Contacts without an e-mail cannot be on any invitation: the file says nothing of them.
+    wanted.update((c.pk, c) for c in current if not c.email.strip())
+    if wanted.keys() != {c.pk for c in current}:
+        changes["attendees"] = list(wanted.values())
+        if meeting.status != MeetingStatus.PLANNED:
+            # Who was present is recorded when a meeting is held; an invitation cannot
+            # change that.
+            changes["decision_maker_present"] = meeting.decision_maker_present
+    return changes
 
 
 # --- referrals -----------------------------------------------------------------------

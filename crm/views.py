@@ -1,11 +1,12 @@
 """CRM API: thin viewsets that parse input, call a service or a selector, and answer."""
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from crm import selectors, services
@@ -20,10 +21,12 @@ from crm.filters import (
 from crm.models import Role
 from crm.rest import ErrorSerializer
 from crm.serializers import (
+    CalendarParser,
     CallSerializer,
     ContactSerializer,
     DeclineSerializer,
     HoldSerializer,
+    ImportIcsSerializer,
     LoseSerializer,
     MeetingSerializer,
     MeSerializer,
@@ -36,6 +39,7 @@ from crm.serializers import (
     TeamSerializer,
 )
 from crm.viewsets import ServiceModelViewSet
+from events.views import feed_links
 
 
 def _owner(data: dict, user) -> object:
@@ -179,6 +183,43 @@ class MeetingViewSet(ServiceModelViewSet):
         meeting = services.meeting_reschedule(meeting=meeting, by=request.user, **data)
         return self._answer(meeting)
 
+    @extend_schema(
+        request={
+            "multipart/form-data": ImportIcsSerializer,
+            "text/calendar": OpenApiTypes.BINARY,
+        },
+        parameters=[
+            OpenApiParameter(
+                name, int, description=f"With a raw text/calendar body: the {name} field."
+            )
+            for name in ("manager", "prospect")
+        ],
+        responses={201: MeetingSerializer, 200: MeetingSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import-ics",
+        parser_classes=[MultiPartParser, FormParser, JSONParser, CalendarParser],
+    )
+    def import_ics(self, request):
+        """Log an invitation (.ics from Outlook or Google Calendar) as a planned meeting.
+
+        Upload it as the multipart field ``file``, or send it raw as ``text/calendar``. The
+        prospect is the one whose contacts' e-mails are on the invitation, or ``prospect``.
+        201 with the new meeting; 200 with the updated one when its UID was imported before
+        (moved, cancelled or edited by the sender). A file that cannot be logged is a 400
+        saying why, on ``file`` or ``prospect``, and nothing is written.
+        """
+        data = self.action_data(ImportIcsSerializer)
+        meeting, created = services.meeting_import(
+            manager=_owner(data, request.user), by=request.user, **data
+        )
+        return self.respond_with(
+            self.get_queryset().get(pk=meeting.pk),
+            status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
 
 class ReferralViewSet(ServiceModelViewSet):
     serializer_class = ReferralSerializer
@@ -257,18 +298,20 @@ class MeView(GenericAPIView):
             "team": team,
             "timezone": profile.effective_timezone if profile else settings.TIME_ZONE,
             "calendar_url": calendar_url(request, profile.calendar_token) if profile else None,
+            "calendar_webcal_url": (
+                feed_links(request, "calendar-feed", profile.calendar_token)["webcal"]
+                if profile
+                else None
+            ),
+            "team_calendar_url": (
+                feed_links(request, "calendar-team-feed", team.team_calendar_token)["https"]
+                if team is not None and selectors.role_of(user) == Role.LEAD
+                else None
+            ),
         }
         return Response(MeSerializer(data).data, status=status.HTTP_200_OK)
 
 
 def calendar_url(request, token: str) -> str:
     """The absolute https URL of a personal feed (http only for a local address)."""
-    try:
-        path = reverse("calendar-feed", args=[token])
-    except NoReverseMatch:
-        path = f"/calendar/{token}.ics"
-    url = request.build_absolute_uri(path)
-    host = request.get_host().split(":")[0]
-    if url.startswith("http://") and host not in ("127.0.0.1", "localhost", "testserver"):
-        url = "https://" + url.removeprefix("http://")
-    return url
+    return feed_links(request, "calendar-feed", token)["https"]

@@ -1,0 +1,433 @@
+"""What goes into a calendar: meetings and events read from the database as plain
+``events.ics.CalendarItem`` values, for the subscription feeds and one-off downloads.
+
+A feed is a constant number of queries whatever its size (the meetings in the window, their
+invited contacts, their prospects' decision makers, the events attended, who attends them)
+and holds only the window's rows, so memory follows the window, not the whole history.
+
+- Meetings: every status is in the feed. Planned → TENTATIVE, held → CONFIRMED, cancelled
+  and no-show → CANCELLED, so a calendar strikes them through instead of keeping a stale
+  copy. The UID is ``meeting-<id>@funnelbook`` (or the UID of the imported invitation), and
+  SEQUENCE is the meeting's own, raised by every reschedule and cancellation.
+- Events: those the feed's owner goes to (attendance planned → TENTATIVE, attended →
+  CONFIRMED, cancelled → CANCELLED with SEQUENCE one higher, since the event itself did
+  not change). A team feed has each event once, by the most committed member's status.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import F, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from crm.models import Contact, Meeting, MeetingStatus, Profile, Team
+from events.ics import CalendarItem, Person
+from events.models import AttendanceStatus, Event, EventAttendance
+
+UID_DOMAIN = "funnelbook"
+DEFAULT_PAST_DAYS = 90
+DEFAULT_AHEAD_DAYS = 365
+MAX_WINDOW_DAYS = 3660  # ten years either way
+
+# A team feed shows an event by the most committed member: someone went, else someone goes.
+_COMMITMENT = {AttendanceStatus.ATTENDED: 2, AttendanceStatus.PLANNED: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The part of the calendar a feed covers: meetings and events that overlap it."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def around(cls, now: datetime, *, past_days: int, ahead_days: int) -> Window:
+        return cls(now - timedelta(days=past_days), now + timedelta(days=ahead_days))
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A calendar ready to write: its name, zone and items, and when it last changed."""
+
+    name: str
+    timezone: str
+    items: list[CalendarItem]
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return max((item.last_modified for item in self.items), default=None)
+
+
+def now() -> datetime:
+    """The moment a feed's window is centred on (a function, so tests can fix it)."""
+    return timezone.now()
+
+
+def uid(kind: str, pk: int) -> str:
+    return f"{kind}-{pk}@{UID_DOMAIN}"
+
+
+def person_name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+# --- who a token belongs to ------------------------------------------------------------------
+
+
+def profile_for_token(token: str) -> Profile | None:
+    """The active user whose personal feed this token opens; None for any other string
+    (unknown, rotated, or a deactivated user's), so callers answer the same 404."""
+    if not token:
+        return None
+    return (
+        Profile.objects.select_related("user", "team")
+        .filter(calendar_token=token, user__is_active=True)
+        .first()
+    )
+
+
+def team_for_token(token: str) -> Team | None:
+    if not token:
+        return None
+    return Team.objects.filter(team_calendar_token=token).first()
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+def personal_feed(profile: Profile, window: Window, *, link: Callable[[str, int], str]) -> Feed:
+    """The user's meetings and the events they go to, in the window."""
+    user = profile.user
+    meetings = Meeting.objects.filter(manager_id=user.pk)
+    attendances = EventAttendance.objects.filter(manager_id=user.pk)
+    name = person_name(user.first_name, user.last_name, user.get_username())
+    items = _meeting_items(meetings, window, link=link, with_manager=False)
+    items += _event_items(attendances, window, link=link, fallback_zone=profile.effective_timezone)
+    return Feed(f"Funnelbook: {name}", profile.effective_timezone, _ordered(items))
+
+
+def team_feed(team: Team, window: Window, *, link: Callable[[str, int], str]) -> Feed:
+    """Every member's meetings and the events any member goes to, in the window."""
+    members = Q(manager__profile__team_id=team.pk)
+    items = _meeting_items(Meeting.objects.filter(members), window, link=link, with_manager=True)
+    items += _event_items(
+        EventAttendance.objects.filter(members), window, link=link, fallback_zone=team.timezone
+    )
+    return Feed(f"Funnelbook: team {team.name}", team.timezone, _ordered(items))
+
+
+def meeting_feed(meeting: Meeting, *, link: Callable[[str, int], str]) -> Feed:
+    """One meeting, for an invitation or a cancellation sent to its attendees."""
+    items = _meeting_items(
+        Meeting.objects.filter(pk=meeting.pk), None, link=link, with_manager=False
+    )
+    return Feed(f"Funnelbook: meeting {meeting.pk}", items[0].timezone, items)
+
+
+def event_feed(
+    event: Event, user: AbstractBaseUser, *, link: Callable[[str, int], str], zone: str
+) -> Feed:
+    """One event as the user sees it: with every member who goes, and cancelled when the
+    user's own attendance is."""
+    attendances = EventAttendance.objects.filter(event_id=event.pk)
+    own = attendances.filter(manager_id=user.pk).values_list("status", flat=True).first()
+    items = _event_items(attendances, None, link=link, fallback_zone=zone, own_status=own)
+    if not items:  # nobody goes yet: the event alone, as planned
+        items = _event_items_from(
+            [_event_row(event)], {}, link=link, fallback_zone=zone, own_status=own
+        )
+    return Feed(f"Funnelbook: {event.name}", zone, items)
+
+
+def _ordered(items: list[CalendarItem]) -> list[CalendarItem]:
+    return sorted(items, key=lambda item: (item.starts_at, item.uid))
+
+
+# --- meetings --------------------------------------------------------------------------------
+
+_MEETING_STATUS = {
+    MeetingStatus.PLANNED: "planned",
+    MeetingStatus.HELD: "held",
+    MeetingStatus.CANCELLED: "cancelled",
+    MeetingStatus.NO_SHOW: "no_show",
+}
+
+
+def _meeting_items(
+    meetings: QuerySet[Meeting],
+    window: Window | None,
+    *,
+    link: Callable[[str, int], str],
+    with_manager: bool,
+) -> list[CalendarItem]:
+    """Three queries: the meetings, the contacts they invite, and the decision makers of
+    their prospects."""
+    if window is not None:
+        meetings = meetings.filter(ends_at__gt=window.start, starts_at__lt=window.end)
+    rows = list(
+        meetings.order_by().values(
+            "pk",
+            "prospect_id",
+            "starts_at",
+            "ends_at",
+            "location",
+            "status",
+            "notes",
+            "sequence",
+            "ics_uid",
+            "updated_at",
+            prospect_name=F("prospect__name"),
+            stage=F("prospect__stage"),
+            manager_username=F("manager__username"),
+            manager_first=F("manager__first_name"),
+            manager_last=F("manager__last_name"),
+            manager_email=F("manager__email"),
+            own_zone=F("manager__profile__timezone"),
+            team_zone=F("manager__profile__team__timezone"),
+        )
+    )
+    if not rows:
+        return []
+    ids = meetings.values("pk")
+    invited: dict[int, list[dict]] = defaultdict(list)
+    for row in (
+        Meeting.attendees.through.objects.filter(meeting_id__in=ids)
+        .order_by("contact__name", "contact_id")
+        .values(
+            "meeting_id",
+            name=F("contact__name"),
+            title=F("contact__title"),
+            email=F("contact__email"),
+            dm=F("contact__is_decision_maker"),
+        )
+    ):
+        invited[row["meeting_id"]].append(row)
+    deciders: dict[int, list[dict]] = defaultdict(list)
+    for row in (
+        Contact.objects.filter(is_decision_maker=True, prospect_id__in=meetings.values("prospect"))
+        .order_by("name", "pk")
+        .values("prospect_id", "name", "title")
+    ):
+        deciders[row["prospect_id"]].append(row)
+
+    items = []
+    for row in rows:
+        contacts = invited.get(row["pk"], [])
+        decision_makers = deciders.get(row["prospect_id"], [])
+        manager = person_name(row["manager_first"], row["manager_last"], row["manager_username"])
+        summary = f"Meeting: {row['prospect_name']}"
+        if with_manager:
+            summary += f" ({manager})"
+        url = link("prospect", row["prospect_id"])
+        items.append(
+            CalendarItem(
+                uid=row["ics_uid"] or uid("meeting", row["pk"]),
+                kind="meeting",
+                summary=summary,
+                starts_at=row["starts_at"],
+                ends_at=row["ends_at"],
+                timezone=row["own_zone"] or row["team_zone"] or "UTC",
+                status=_MEETING_STATUS[row["status"]],
+                sequence=row["sequence"],
+                # The meeting's own change; an edited contact or prospect changes the
+                # bytes, and so the feed's ETag, without moving LAST-MODIFIED.
+                last_modified=row["updated_at"],
+                location=row["location"],
+                description=_meeting_description(row, contacts, decision_makers, manager, url),
+                url=url,
+                organizer=Person(manager, row["manager_email"]),
+                attendees=tuple(Person(c["name"], c["email"]) for c in contacts),
+            )
+        )
+    return items
+
+
+def _meeting_description(
+    row: dict, contacts: list[dict], decision_makers: list[dict], manager: str, url: str
+) -> str:
+    def named(contact: dict) -> str:
+        return f"{contact['name']} ({contact['title']})" if contact["title"] else contact["name"]
+
+    lines = [
+        f"Prospect: {row['prospect_name']} ({row['stage']})",
+        f"Account manager: {manager}",
+        "Contacts: " + (", ".join(map(named, contacts)) if contacts else "none invited"),
+        "Decision maker: "
+        + (", ".join(map(named, decision_makers)) if decision_makers else "not known yet"),
+    ]
+    if row["notes"].strip():
+        lines += ["", row["notes"].strip()]
+    lines += ["", url]
+    return "\n".join(lines)
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def _event_row(event: Event) -> dict:
+    return {
+        "event_id": event.pk,
+        "name": event.name,
+        "kind": event.kind,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "location": event.location,
+        "url": event.url,
+        "sequence": event.sequence,
+        "event_changed": event.updated_at,
+        "team_zone": event.team.timezone if event.team_id else None,
+        "status": AttendanceStatus.PLANNED,
+        "changed": event.updated_at,
+        "creator": None,
+        "creator_email": "",
+    }
+
+
+def _event_items(
+    attendances: QuerySet[EventAttendance],
+    window: Window | None,
+    *,
+    link: Callable[[str, int], str],
+    fallback_zone: str,
+    own_status: str | None = None,
+) -> list[CalendarItem]:
+    """Two queries: the attendances (one row per event and attendee in the set), and every
+    member going to those events, for ATTENDEE."""
+    if window is not None:
+        attendances = attendances.filter(
+            event__ends_at__gt=window.start, event__starts_at__lt=window.end
+        )
+    rows = list(
+        attendances.order_by().values(
+            "event_id",
+            "status",
+            name=F("event__name"),
+            kind=F("event__kind"),
+            starts_at=F("event__starts_at"),
+            ends_at=F("event__ends_at"),
+            location=F("event__location"),
+            url=F("event__url"),
+            sequence=F("event__sequence"),
+            event_changed=F("event__updated_at"),
+            team_zone=F("event__team__timezone"),
+            changed=F("updated_at"),
+            creator=F("event__created_by__username"),
+            creator_first=F("event__created_by__first_name"),
+            creator_last=F("event__created_by__last_name"),
+            creator_email=F("event__created_by__email"),
+        )
+    )
+    if not rows:
+        return []
+    going: dict[int, list[Person]] = defaultdict(list)
+    for row in (
+        EventAttendance.objects.filter(
+            event_id__in=attendances.values("event_id"),
+            status__in=[AttendanceStatus.PLANNED, AttendanceStatus.ATTENDED],
+        )
+        .order_by("manager__username")
+        .values(
+            "event_id",
+            username=F("manager__username"),
+            first=F("manager__first_name"),
+            last=F("manager__last_name"),
+            email=F("manager__email"),
+        )
+    ):
+        going[row["event_id"]].append(
+            Person(person_name(row["first"], row["last"], row["username"]), row["email"])
+        )
+    return _event_items_from(
+        rows, going, link=link, fallback_zone=fallback_zone, own_status=own_status
+    )
+
+
+def _event_items_from(
+    rows: Iterable[dict],
+    going: dict[int, list[Person]],
+    *,
+    link: Callable[[str, int], str],
+    fallback_zone: str,
+    own_status: str | None,
+) -> list[CalendarItem]:
+    """One item per event: several attendance rows of one event (a team feed, a download)
+    become one, with the most committed status, or the user's own when given."""
+    by_event: dict[int, dict] = {}
+    for row in rows:
+        seen = by_event.get(row["event_id"])
+        if seen is None or _COMMITMENT.get(row["status"], 0) > _COMMITMENT.get(seen["status"], 0):
+            by_event[row["event_id"]] = row | {
+                "changed": max(row["changed"], seen["changed"]) if seen else row["changed"]
+            }
+        else:
+            seen["changed"] = max(seen["changed"], row["changed"])
+    items = []
+    for event_id, row in by_event.items():
+        status = own_status or row["status"]
+        cancelled = status == AttendanceStatus.CANCELLED
+        creator = row.get("creator")
+        organizer = None
+        if creator:
+            organizer = Person(
+                person_name(row.get("creator_first", ""), row.get("creator_last", ""), creator),
+                row["creator_email"],
+            )
+        kind_label = row["kind"].replace("_", " ")
+        description = [f"{kind_label.capitalize()}: {row['name']}"]
+        if row["location"]:
+            description.append(f"Where: {row['location']}")
+        description.append(row["url"] or link("event", event_id))
+        items.append(
+            CalendarItem(
+                uid=uid("event", event_id),
+                kind=row["kind"],
+                summary=row["name"],
+                starts_at=row["starts_at"],
+                ends_at=row["ends_at"],
+                timezone=row["team_zone"] or fallback_zone,
+                status="cancelled" if cancelled else status,
+                # The event did not change when someone stops going; their calendar only
+                # drops it for a higher SEQUENCE.
+                sequence=row["sequence"] + (1 if cancelled else 0),
+                last_modified=max(row["event_changed"], row["changed"]),
+                location=row["location"],
+                description="\n".join(description),
+                url=row["url"] or link("event", event_id),
+                organizer=organizer,
+                attendees=tuple(going.get(event_id, ())),
+            )
+        )
+    return items
+
+
+# --- links -----------------------------------------------------------------------------------
+
+
+def link_builder(base_url: str) -> Callable[[str, int], str]:
+    """Absolute links back into Funnelbook: the page of a prospect or an event when the web
+    pages are installed, else its API resource (which a signed-in browser shows too)."""
+    base_url = base_url.rstrip("/")
+    paths: dict[str, str] = {}
+
+    def path_of(kind: str) -> str:
+        if kind not in paths:
+            for name in (f"{kind}-page", f"{kind}-detail"):
+                try:
+                    paths[kind] = reverse(name, args=[0]).replace("/0/", "/{pk}/")
+                    break
+                except NoReverseMatch:
+                    continue
+            else:
+                paths[kind] = f"/api/{kind}s/{{pk}}/"
+        return paths[kind]
+
+    def link(kind: str, pk: int) -> str:
+        return base_url + path_of(kind).format(pk=pk)
+
+    return link
