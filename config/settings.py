@@ -110,6 +110,24 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "/api-auth/login/"
 
+# Built calendar feeds are cached between polls (events.views). REDIS_URL shares the cache
+# between worker processes (e.g. redis://127.0.0.1:6379/1); without it each process keeps
+# its own, bounded in entries.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 200},
+        }
+    }
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call then gets 401 with "WWW-Authenticate: Token".

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -104,8 +104,7 @@ def team_for_token(token: str) -> Team | None:
 def personal_feed(profile: Profile, window: Window, *, link: Callable[[str, int], str]) -> Feed:
     """The user's meetings and the events they go to, in the window."""
     user = profile.user
-    meetings = Meeting.objects.filter(manager_id=user.pk)
-    attendances = EventAttendance.objects.filter(manager_id=user.pk)
+    meetings, attendances = _personal_rows(profile)
     name = person_name(user.first_name, user.last_name, user.get_username())
     items = _meeting_items(meetings, window, link=link, with_manager=False)
     items += _event_items(attendances, window, link=link, fallback_zone=profile.effective_timezone)
@@ -114,12 +113,74 @@ def personal_feed(profile: Profile, window: Window, *, link: Callable[[str, int]
 
 def team_feed(team: Team, window: Window, *, link: Callable[[str, int], str]) -> Feed:
     """Every member's meetings and the events any member goes to, in the window."""
-    members = Q(manager__profile__team_id=team.pk)
-    items = _meeting_items(Meeting.objects.filter(members), window, link=link, with_manager=True)
-    items += _event_items(
-        EventAttendance.objects.filter(members), window, link=link, fallback_zone=team.timezone
-    )
+    meetings, attendances = _team_rows(team)
+    items = _meeting_items(meetings, window, link=link, with_manager=True)
+    items += _event_items(attendances, window, link=link, fallback_zone=team.timezone)
     return Feed(f"Funnelbook: team {team.name}", team.timezone, _ordered(items))
+
+
+def _personal_rows(profile: Profile) -> tuple[QuerySet[Meeting], QuerySet[EventAttendance]]:
+    user_id = profile.user_id
+    return (
+        Meeting.objects.filter(manager_id=user_id),
+        EventAttendance.objects.filter(manager_id=user_id),
+    )
+
+
+def _team_rows(team: Team) -> tuple[QuerySet[Meeting], QuerySet[EventAttendance]]:
+    members = Q(manager__profile__team_id=team.pk)
+    return Meeting.objects.filter(members), EventAttendance.objects.filter(members)
+
+
+# --- versions: has anything in a feed changed? --------------------------------------------------
+
+
+def personal_version(profile: Profile, window: Window) -> tuple:
+    """What the personal feed's bytes depend on (see ``_version``), plus the user's own
+    names and zones."""
+    user = profile.user
+    people = (user.get_username(), user.first_name, user.last_name, user.email)
+    zones = (profile.timezone, profile.team.timezone if profile.team_id else "")
+    return (*people, *zones, *_version(*_personal_rows(profile), window))
+
+
+def team_version(team: Team, window: Window) -> tuple:
+    return (team.name, team.timezone, *_version(*_team_rows(team), window))
+
+
+def _version(
+    meetings: QuerySet[Meeting],
+    attendances: QuerySet[EventAttendance],
+    window: Window,
+) -> tuple:
+    """Counts, sums of ids and newest changes of every row a feed is written from: the
+    meetings in the window (and so any that enter or leave it as time passes), their
+    prospects, their prospects' contacts (attendees and decision makers are among them),
+    the attendances in the window, their events and those events' other attendances.
+
+    Every service write moves an ``updated_at`` (a meeting's attendees are set with the
+    meeting saved), and a deletion moves a count, so an unchanged version means unchanged
+    bytes. (Names of other people, the members of a team feed or an event's attendees,
+    are not in it: a cached feed also expires after a few minutes, see events.views.)
+    Four aggregate queries."""
+    meetings = meetings.filter(ends_at__gt=window.start, starts_at__lt=window.end)
+    attendances = attendances.filter(
+        event__ends_at__gt=window.start, event__starts_at__lt=window.end
+    )
+    contacts = Contact.objects.filter(prospect_id__in=meetings.values("prospect_id"))
+    going = EventAttendance.objects.filter(event_id__in=attendances.values("event_id"))
+    # One pass over each table (a scalar subquery per number would scan it once each).
+    parts = [
+        meetings.aggregate(
+            n=Count("pk"), ids=Sum("pk"), at=Max("updated_at"), of=Max("prospect__updated_at")
+        ),
+        contacts.aggregate(n=Count("pk"), ids=Sum("pk"), at=Max("updated_at")),
+        attendances.aggregate(
+            n=Count("pk"), ids=Sum("pk"), at=Max("updated_at"), of=Max("event__updated_at")
+        ),
+        going.aggregate(n=Count("pk"), ids=Sum("pk"), at=Max("updated_at")),
+    ]
+    return tuple(tuple(sorted(part.items())) for part in parts)
 
 
 def meeting_feed(meeting: Meeting, *, link: Callable[[str, int], str]) -> Feed:

@@ -2,9 +2,11 @@
 with the feed links."""
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +36,7 @@ from events.serializers import AttendSerializer, EventSerializer
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "testserver", "[::1]"})
 EMPTY_FEED_STAMP = datetime(2026, 1, 1, tzinfo=UTC)
+FEED_CACHE_SECONDS = 600
 ICS_DOWNLOAD_HELP = "An iCalendar file (text/calendar) to open in a calendar or send on."
 
 
@@ -193,8 +196,12 @@ def personal_feed_view(request: HttpRequest, token: str) -> HttpResponse:
     window = _window(request)
     if isinstance(window, HttpResponse):
         return window
-    feed = feeds.personal_feed(profile, window, link=_links(request))
-    return _subscription(request, feed, f"funnelbook-{profile.user.get_username()}.ics")
+    return _subscription(
+        request,
+        ("personal", profile.pk, feeds.personal_version(profile, window)),
+        lambda: feeds.personal_feed(profile, window, link=_links(request)),
+        f"funnelbook-{profile.user.get_username()}.ics",
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -206,8 +213,12 @@ def team_feed_view(request: HttpRequest, token: str) -> HttpResponse:
     window = _window(request)
     if isinstance(window, HttpResponse):
         return window
-    feed = feeds.team_feed(team, window, link=_links(request))
-    return _subscription(request, feed, f"funnelbook-team-{team.pk}.ics")
+    return _subscription(
+        request,
+        ("team", team.pk, feeds.team_version(team, window)),
+        lambda: feeds.team_feed(team, window, link=_links(request)),
+        f"funnelbook-team-{team.pk}.ics",
+    )
 
 
 @login_required
@@ -273,13 +284,37 @@ def _no_feed() -> HttpResponse:
     )
 
 
-def _subscription(request: HttpRequest, feed: feeds.Feed, filename: str) -> HttpResponse:
+def _subscription(
+    request: HttpRequest, version: tuple, build: Callable[[], feeds.Feed], filename: str
+) -> HttpResponse:
     """The feed with ETag and Last-Modified; 304 when the client's copy is current.
+
+    Clients poll every few minutes, so a built feed is cached under its version (what its
+    bytes depend on, read in one query of aggregates; see ``feeds.personal_version``), the
+    window asked for and this site's address: while nothing changes, a poll costs the
+    token, the version and a cache read, and a client that sends the ETag back gets a 304
+    without the body being read at all. An entry lives ``FEED_CACHE_SECONDS`` at most.
 
     The ETag is a hash of the bytes, so any change shows, a deleted meeting included.
     Last-Modified is the newest change of a row in the feed; a deletion does not move it,
     which is why the ETag wins when a client sends both (as Google, Apple and Thunderbird
     do)."""
+    address = (
+        request.scheme,
+        request.get_host(),
+        request.GET.get("past"),
+        request.GET.get("ahead"),
+    )
+    key = "calendar-feed:" + hashlib.sha256(repr((version, address)).encode()).hexdigest()
+    meta = cache.get(key + ":meta")
+    if meta is not None:
+        answer = get_conditional_response(request, etag=meta[0], last_modified=meta[1])
+        if answer is not None:
+            return _feed_headers(answer, *meta, filename)
+        body = cache.get(key + ":body")
+        if body is not None:
+            return _feed_answer(request, body, *meta, filename)
+    feed = build()
     last_modified = feed.last_modified
     # DTSTAMP is the feed's last change, not the time of the request, so unchanged data
     # gives unchanged bytes and the same ETag.
@@ -290,20 +325,32 @@ def _subscription(request: HttpRequest, feed: feeds.Feed, filename: str) -> Http
         stamp=last_modified or EMPTY_FEED_STAMP,
     )
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    stamp = int(last_modified.timestamp()) if last_modified else None
+    cache.set_many({key + ":meta": (etag, stamp), key + ":body": body}, FEED_CACHE_SECONDS)
+    return _feed_answer(request, body, etag, stamp, filename)
+
+
+def _feed_answer(
+    request: HttpRequest, body: bytes, etag: str, stamp: int | None, filename: str
+) -> HttpResponse:
+    response = _feed_headers(
+        HttpResponse(body, content_type="text/calendar; charset=utf-8"), etag, stamp, filename
+    )
+    return get_conditional_response(request, etag=etag, last_modified=stamp, response=response)
+
+
+def _feed_headers(
+    response: HttpResponse, etag: str, stamp: int | None, filename: str
+) -> HttpResponse:
     response["ETag"] = etag
-    if last_modified is not None:
-        response["Last-Modified"] = http_date(last_modified.astimezone(UTC).timestamp())
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    if stamp is not None:
+        response["Last-Modified"] = http_date(stamp)
+    if response.status_code == 200:
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
     # Polled every few minutes; always revalidate (cheap with the ETag), never shared.
     response["Cache-Control"] = "private, no-cache"
     response["X-Robots-Tag"] = "noindex"
-    return get_conditional_response(
-        request,
-        etag=etag,
-        last_modified=int(last_modified.timestamp()) if last_modified else None,
-        response=response,
-    )
+    return response
 
 
 def _download(feed: feeds.Feed, filename: str, method: str) -> HttpResponse:

@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager, contextmanager
 import pytest
 from django.apps import apps
 from django.core import signals
+from django.core.cache import cache
 from django.db import close_old_connections
 
 from tests import factories
@@ -25,6 +26,12 @@ def _row_counts() -> dict[str, int]:
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (database ids repeat between tests)."""
+    cache.clear()
 
 
 @pytest.fixture

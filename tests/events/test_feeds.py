@@ -335,12 +335,20 @@ def test_the_feed_takes_a_constant_number_of_queries(
 
     url = feed_url(manager)
     grow(2)
-    # token, meetings, invited contacts, decision makers, attendances, who goes
-    with django_assert_num_queries(6):
+    # built: the token, the version (meetings, contacts, attendances, who goes), then
+    # meetings, invited contacts, decision makers, attendances and who goes
+    with django_assert_num_queries(10):
         small = client.get(url)
+    # polled again, unchanged: the token and the version, the body from the cache
+    with django_assert_num_queries(5):
+        assert client.get(url, HTTP_IF_NONE_MATCH=small["ETag"]).status_code == 304
+    with django_assert_num_queries(5):
+        assert client.get(url).content == small.content
     grow(20)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(10):
         large = client.get(url)
+    with django_assert_num_queries(5):
+        assert client.get(url).content == large.content
     assert len(read(small).walk("VEVENT")) == 4
     assert len(read(large).walk("VEVENT")) == 44
 
