@@ -108,30 +108,33 @@ def build_calendar(
     name: str,
     timezone: str,
     method: str = "PUBLISH",
-    stamp: datetime,
+    stamp: datetime | None,
 ) -> bytes:
     """One VCALENDAR as bytes (UTF-8, CRLF, lines folded at 75 octets), items in given order.
 
     ``name`` becomes X-WR-CALNAME and ``timezone`` (IANA) X-WR-TIMEZONE. ``method`` is
     PUBLISH (a feed), REQUEST (an invitation: attendees get RSVP=TRUE) or CANCEL (every VEVENT
     is STATUS:CANCELLED; the caller must have raised ``sequence``). ``stamp`` (aware) is
-    every VEVENT's DTSTAMP; pass a stable one (e.g. the newest ``last_modified``) to get stable
-    bytes. A VTIMEZONE is written once for each zone used, covering the calendar years the
-    items span (the year of ``stamp`` when there are none); UTC needs none, its times end in
-    ``Z``. Raises ``ValueError`` for an unknown method, zone or status, a naive datetime, an
-    empty UID, a negative sequence or an item that does not end after it starts.
+    every VEVENT's DTSTAMP (an invitation's moment of sending); None makes each VEVENT's
+    DTSTAMP its own ``last_modified``, as a published feed wants: an event's lines then
+    depend on the event alone, so an unchanged one is not written again (the last few
+    thousand written are kept per process). A VTIMEZONE is written once for each zone used,
+    covering the calendar years the items span (the year of ``stamp``, or this year, when
+    there are none); UTC needs none, its times end in ``Z``. Raises ``ValueError`` for an
+    unknown method, zone or status, a naive datetime, an empty UID, a negative sequence or
+    an item that does not end after it starts.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(sorted(METHODS))}, not {method!r}")
     calendar_zone = _zone(timezone)
-    dtstamp = _utc_stamp(_aware(stamp, "stamp"))
+    dtstamp = None if stamp is None else _utc_stamp(_aware(stamp, "stamp"))
 
     events: list[bytes] = []
     tzids: set[str] = set()
     years: set[int] = set()
     for item in items:
         try:
-            event, tzid, item_years = _vevent(item, method=method, dtstamp=dtstamp)
+            event, tzid, item_years = _vevent(item, method, dtstamp)
         except ValueError as exc:
             raise ValueError(f"calendar item {item.uid!r}: {exc}") from exc
         events.append(event)
@@ -141,7 +144,7 @@ def build_calendar(
     if not is_utc(calendar_zone):
         tzids.add(timezone)
     if not years:
-        years.add(stamp.astimezone(calendar_zone).year)
+        years.add((stamp or datetime.now(UTC)).astimezone(calendar_zone).year)
 
     head = [
         "BEGIN:VCALENDAR",
@@ -164,8 +167,9 @@ def build_calendar(
     return b"".join(parts)
 
 
+@functools.lru_cache(maxsize=20_000)
 def _vevent(
-    item: CalendarItem, *, method: str, dtstamp: str
+    item: CalendarItem, method: str, dtstamp: str | None
 ) -> tuple[bytes, str | None, tuple[int, int]]:
     """The VEVENT of ``item`` as folded bytes, the TZID it uses (None for UTC) and its first
     and last year.
@@ -174,7 +178,8 @@ def _vevent(
     manager holds thousands of events, and the library spends about 0.4 ms on each (most
     of it folding lines one character at a time), ten times the budget of a feed. The
     VTIMEZONEs still come from icalendar, and the tests read every property back with
-    icalendar's parser.
+    icalendar's parser. Cached: an item is a frozen value, so the same item (and method and
+    stamp) always gives the same bytes; errors are not cached.
     """
     if not item.uid.strip():
         raise ValueError("uid is empty")
@@ -201,7 +206,7 @@ def _vevent(
     lines = [
         "BEGIN:VEVENT",
         f"UID:{_escape(item.uid)}",
-        f"DTSTAMP:{dtstamp}",
+        f"DTSTAMP:{dtstamp or last_modified}",
         _local_time("DTSTART", starts_at, tzid),
         _local_time("DTEND", ends_at, tzid),
         f"SUMMARY:{_escape(item.summary)}",

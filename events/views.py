@@ -3,7 +3,6 @@ with the feed links."""
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -35,7 +34,6 @@ from events.selectors import visible_events
 from events.serializers import AttendSerializer, EventSerializer
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "testserver", "[::1]"})
-EMPTY_FEED_STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 FEED_CACHE_SECONDS = 600
 ICS_DOWNLOAD_HELP = "An iCalendar file (text/calendar) to open in a calendar or send on."
 
@@ -316,14 +314,10 @@ def _subscription(
             return _feed_answer(request, body, *meta, filename)
     feed = build()
     last_modified = feed.last_modified
-    # DTSTAMP is the feed's last change, not the time of the request, so unchanged data
-    # gives unchanged bytes and the same ETag.
-    body = build_calendar(
-        feed.items,
-        name=feed.name,
-        timezone=feed.timezone,
-        stamp=last_modified or EMPTY_FEED_STAMP,
-    )
+    # Each DTSTAMP is its event's last change, not the time of the request, so unchanged
+    # data gives unchanged bytes (and the same ETag), and unchanged events are not written
+    # again.
+    body = build_calendar(feed.items, name=feed.name, timezone=feed.timezone, stamp=None)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     stamp = int(last_modified.timestamp()) if last_modified else None
     cache.set_many({key + ":meta": (etag, stamp), key + ":body": body}, FEED_CACHE_SECONDS)

@@ -827,3 +827,18 @@ def test_a_time_in_the_repeated_hour_is_written_in_utc(instant):
     assert event.decoded("DTSTART") == instant
     # the end, 02:50 the first time or 02:50 the second, is in the repeated hour too
     assert event.decoded("DTEND") == instant + timedelta(minutes=20)
+
+
+def test_without_a_stamp_each_dtstamp_is_the_items_own_last_change():
+    # given two items changed at different moments
+    first = _item(uid="a@funnelbook", last_modified=datetime(2026, 10, 1, 8, tzinfo=UTC))
+    second = _item(uid="b@funnelbook", last_modified=datetime(2026, 10, 2, 9, tzinfo=UTC))
+
+    events = _events(_build([first, second], stamp=None))
+
+    # then each DTSTAMP is that item's LAST-MODIFIED, so an item's lines depend on it alone
+    assert [e.decoded("DTSTAMP") for e in events] == [first.last_modified, second.last_modified]
+    alone = _build([second], stamp=None)
+    together = _build([first, second], stamp=None)
+    vevent = alone[alone.index(b"BEGIN:VEVENT") : alone.index(b"END:VEVENT")]
+    assert vevent in together
