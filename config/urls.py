@@ -81,6 +81,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
     path("api-auth/", include("rest_framework.urls")),
+    path("charts/", include("funnel.chart_urls")),
+    path("", include("crm.page_urls")),
     path("calendar/", calendar_page, name="calendar-page"),
     path("calendar/new-link/", calendar_rotate, name="calendar-rotate"),
     path("calendar/team/<str:token>.ics", team_feed_view, name="calendar-team-feed"),

@@ -1,0 +1,3 @@
+"""The web pages' URLs: sign-in and the pages of the crm app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The charts under /charts/ (PNG and SVG)."""
+
+urlpatterns: list = []
