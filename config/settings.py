@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "crm.context_processors.navigation",
             ],
         },
     },
@@ -107,8 +108,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The pages' own CSS and JS (static/funnelbook/): no CDN, no web fonts, works offline.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
-LOGIN_URL = "/api-auth/login/"
+# URL names (crm/page_urls.py).
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 # Built calendar feeds are cached between polls (events.views). REDIS_URL shares the cache
 # between worker processes (e.g. redis://127.0.0.1:6379/1); without it each process keeps
