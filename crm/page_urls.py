@@ -1,7 +1,7 @@
-"""The web pages' URLs: sign-in and the pages of the crm app."""
+"""The web pages' URLs: sign-in, the manager home, and each app's pages."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from crm import pages
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", pages.home, name="home"),
+    path("prospects/", include("crm.prospect_page_urls")),
+    path("events/", include("events.page_urls")),
+    path("review/", include("funnel.page_urls")),
 ]

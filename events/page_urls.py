@@ -1,0 +1,3 @@
+"""Web pages: URLs (filled in with the pages)."""
+
+urlpatterns: list = []
