@@ -153,4 +153,4 @@ def test_a_lead_sees_and_rotates_the_team_feed_a_manager_cannot(client, lead, ma
 def test_the_page_needs_a_login(client):
     answer = client.get(reverse("calendar-page"))
     assert answer.status_code == 302
-    assert answer["Location"].startswith("/api-auth/login/")
+    assert answer["Location"] == reverse("login") + "?next=" + reverse("calendar-page")
