@@ -1,4 +1,4 @@
-"""The pages' shared layout: sign-in and sign-out, the placeholder home, the navigation by
+"""The pages' shared layout: sign-in and sign-out, the home, the navigation by
 role, the period picker, the calendar page inside the layout, and the static files."""
 
 import re
@@ -101,7 +101,7 @@ def test_logout_is_a_post_that_leads_back_to_the_login(client, manager):
     assert client.get("/").status_code == 302
 
 
-# --- the placeholder home ---------------------------------------------------------------------
+# --- the home ---------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -126,6 +126,11 @@ def test_home_welcomes_and_links_what_exists(client, manager):
     assert "Anna Berg" in html
     assert "account manager" in html
     assert '<a class="site-nav__link" href="/" aria-current="page">Home</a>' in html
+    # the manager home: the agenda, quick logging, the own numbers of the period
+    assert '<h2 id="agenda-title">Your agenda</h2>' in html
+    assert f'action="{reverse("log-meeting")}"' in html
+    assert 'class="period-picker"' in html
+    assert "Your funnel" in html
 
 
 # --- the navigation ---------------------------------------------------------------------------
@@ -172,20 +177,21 @@ def test_admin_is_for_staff_only(lead, every_page_exists):
 
 
 def test_pages_not_built_yet_are_left_out(manager, lead, monkeypatch):
-    """Today: no prospects, events or team review page; "prospect-list" is the JSON API."""
-    assert labels(nav_entries(manager, "/")) == ["Home", "Calendar", "API"]
-    assert labels(nav_entries(lead, "/")) == ["Home", "Calendar", "API"]
-
+    """A page whose URL name does not reverse is left out; "prospect-list" (the JSON API)
+    never stands in for the prospects page."""
     real_reverse = context_processors.reverse
+    missing = {"prospect-list-page", "event-list-page", "team-review-page"}
 
-    def with_a_prospects_page(name: str) -> str:
-        if name == "prospect-list-page":
-            return "/prospects/"
-        if name == "team-review-page":
+    def without(name: str) -> str:
+        if name in missing:
             raise NoReverseMatch(name)
         return real_reverse(name)
 
-    monkeypatch.setattr(context_processors, "reverse", with_a_prospects_page)
+    monkeypatch.setattr(context_processors, "reverse", without)
+    assert labels(nav_entries(manager, "/")) == ["Home", "Calendar", "API"]
+    assert labels(nav_entries(lead, "/")) == ["Home", "Calendar", "API"]
+
+    missing.discard("prospect-list-page")
     assert labels(nav_entries(lead, "/")) == ["Home", "Prospects", "Calendar", "API"]
 
 
@@ -218,7 +224,7 @@ def test_the_context_is_lazy(manager, django_assert_num_queries):
     with django_assert_num_queries(0):
         context = context_processors.navigation(get_request(user))
     with django_assert_num_queries(1):  # the profile
-        assert labels(context["nav"]) == ["Home", "Calendar", "API"]
+        assert labels(context["nav"]) == ["Home", "Prospects", "Events", "Calendar", "API"]
         assert str(context["user_role_label"]) == "account manager"
 
 
