@@ -32,6 +32,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -1001,6 +1002,21 @@ ATTENTION_LISTS = {
 def _order(field: str):
     """ "-name" → name descending; "name" → ascending (as in order_by)."""
     return F(field[1:]).desc() if field.startswith("-") else F(field).asc()
+
+
+def with_attention_flags(prospects: QuerySet, scope: Scope, *, now: datetime) -> QuerySet:
+    """``prospects`` annotated with the booleans ``stale``, ``stalled`` and ``unreliable``,
+    by the same definitions as ``attention_prospects`` (the team review's lists), so the
+    prospect list can filter on them. No query of its own; a prospect of a team outside
+    ``scope`` is never stale (it has no cutoff)."""
+    cutoffs = stale_cutoffs(scope, now)
+    cutoff = _cutoff_case(cutoffs) if cutoffs else Value(None, output_field=DateTimeField())
+    return prospects.annotate(
+        _cutoff=cutoff,
+        unreliable=ExpressionWrapper(UNRELIABLE_Q, output_field=BooleanField()),
+        stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
+        stalled=ExpressionWrapper(STALLED_Q, output_field=BooleanField()),
+    )
 
 
 def attention_prospects(
