@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -46,11 +47,16 @@ PAGE_SIZE = 50
 ALIASES = {"source_event": "source", "lost_on": "reason", "ends_at": "duration_minutes"}
 
 
+def now():
+    """The clock of the stale flag (tests replace it)."""
+    return timezone.now()
+
+
 def _flagged(request: HttpRequest):
     """The caller's prospects with the stale / stalled / unreliable flags of the team
     review (same definitions, funnel.selectors.with_attention_flags)."""
     scope = resolve_scope(request.user)
-    return with_attention_flags(visible_prospects(request.user), scope, now=timezone.now())
+    return with_attention_flags(visible_prospects(request.user), scope, now=now())
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -79,6 +85,7 @@ def prospect_list(request: HttpRequest) -> HttpResponse:
         "keep": keep.urlencode(),
         "show_owner": role_of(user) in (Role.LEAD, Role.ADMIN),
         "filtered": any(value for name, value in request.GET.items() if name != "page"),
+        "zone_name": str(user_zone(user)),
     }
     return render(request, "crm/prospect_list.html", context, status=status)
 
@@ -194,6 +201,8 @@ def _detail(
         "refused": bound,
         "timeline": prospect_timeline(prospect, zone),
         "log_forms": log_forms(user, prospect),
+        # back here after logging, also when this is a refused action's answer
+        "log_next": reverse("prospect-detail-page", args=[prospect.pk]),
         "zone_name": str(zone),
         "show_owner": role_of(user) in (Role.LEAD, Role.ADMIN),
     }
