@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db import connections
+from django.db.models import BigIntegerField, Count, F, Func, Max, Q, QuerySet, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -37,6 +38,35 @@ MAX_WINDOW_DAYS = 3660  # ten years either way
 
 # A team feed shows an event by the most committed member: someone went, else someone goes.
 _COMMITMENT = {AttendanceStatus.ATTENDED: 2, AttendanceStatus.PLANNED: 1}
+
+
+class EpochMicroseconds(Func):
+    """A PostgreSQL timestamptz as whole microseconds since 1970 (exact: EXTRACT returns a
+    numeric). The driver reads a bigint several times faster than a timestamp's text, which
+    was a third of a big feed's time."""
+
+    output_field = BigIntegerField()
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MEETING_MOMENTS = ("starts_at", "ends_at", "updated_at")
+
+
+def _moments(queryset: QuerySet) -> tuple[tuple[str, ...], dict[str, Func]]:
+    """The meeting times to read as plain fields, and those to read as epoch microseconds
+    (on PostgreSQL, all of them; ``_read_moments`` turns them back into datetimes)."""
+    if connections[queryset.db].vendor != "postgresql":
+        return MEETING_MOMENTS, {}
+    return (), {f"_us_{name}": EpochMicroseconds(name) for name in MEETING_MOMENTS}
+
+
+def _read_moments(rows: list[dict]) -> None:
+    for row in rows:
+        for name in MEETING_MOMENTS:
+            micros = row.pop(f"_us_{name}", None)
+            if micros is not None:
+                row[name] = _EPOCH + timedelta(microseconds=micros)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,18 +261,18 @@ def _meeting_items(
     their prospects."""
     if window is not None:
         meetings = meetings.filter(ends_at__gt=window.start, starts_at__lt=window.end)
+    plain, as_numbers = _moments(meetings)
     rows = list(
         meetings.order_by().values(
             "pk",
             "prospect_id",
-            "starts_at",
-            "ends_at",
+            *plain,
             "location",
             "status",
             "notes",
             "sequence",
             "ics_uid",
-            "updated_at",
+            **as_numbers,
             prospect_name=F("prospect__name"),
             stage=F("prospect__stage"),
             manager_username=F("manager__username"),
@@ -255,6 +285,7 @@ def _meeting_items(
     )
     if not rows:
         return []
+    _read_moments(rows)
     ids = meetings.values("pk")
     invited: dict[int, list[dict]] = defaultdict(list)
     for row in (
