@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -66,7 +66,7 @@ def _flagged(request: HttpRequest):
 @require_safe
 def prospect_list(request: HttpRequest) -> HttpResponse:
     """``GET /prospects/``: filters q, stage, source, close_month, owner (a lead's or an
-    admin's), stale, stalled; 50 a page, soonest close date first."""
+    admin's), stale, stalled; 50 a page, open deals first, then by close date."""
     user = request.user
     base = _flagged(request).select_related("owner")
     filterset = ProspectListFilter(request.GET, queryset=base, user=user)
@@ -75,7 +75,9 @@ def prospect_list(request: HttpRequest) -> HttpResponse:
         rows = filterset.qs
     else:
         rows, status = base.none(), 400
-    rows = rows.order_by(F("expected_close_date").asc(nulls_last=True), "name", "pk")
+    rows = rows.annotate(
+        _closed=Case(When(stage__in=Stage.open_stages(), then=0), default=1)
+    ).order_by("_closed", F("expected_close_date").asc(nulls_last=True), "name", "pk")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     keep = request.GET.copy()
     keep.pop("page", None)

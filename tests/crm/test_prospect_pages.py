@@ -583,3 +583,16 @@ def test_a_new_prospect_form_is_labelled(signed_in):
     body = answer.content.decode()
     for name in ("name", "stage", "source", "expected_value", "expected_close_date"):
         assert f'<label for="id_{name}">' in body
+
+
+def test_open_deals_come_first_then_by_close_date(signed_in, manager):
+    # Won closes 1 Nov (earliest) but is signed; Late and Soon are open, Soon closes first.
+    won = factories.prospect(manager, name="Won", expected_close_date=date(2026, 11, 1))
+    services.prospect_sign(
+        prospect=won, contract_value=Decimal("1"), signed_on=date(2026, 11, 20), by=manager
+    )
+    factories.prospect(manager, name="Late", expected_close_date=date(2027, 3, 1))
+    factories.prospect(manager, name="Soon", expected_close_date=date(2026, 12, 1))
+    factories.prospect(manager, name="Undated")
+    answer = signed_in.get(reverse("prospect-list-page"))
+    assert list_names(answer) == ["Soon", "Late", "Undated", "Won"]
