@@ -23,37 +23,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from crm.models import MeetingStatus, Role, Stage
-from crm.quick_log import log_forms, user_zone
+from crm.page_tools import PERIOD_PARAMS, page_url, user_zone
+from crm.quick_log import log_forms
 from crm.selectors import profile_of, role_of, visible_meetings
 from events.models import AttendanceStatus, EventAttendance
 from events.views import feed_links
 from funnel import chart_data, freshness, reports
 from funnel.models import BenchmarkMetric, PlanMetric
 from funnel.periods import iso_week_of
+from funnel.review_table import PLAN_LABELS, STATUS_LABELS
 
 STALE_SHOWN = 10
 BAR_SCALE_MAX = Decimal(2)  # bars stretch to 200% at most; beyond, the number says it
-PERIOD_PARAMS = ("period", "start", "end")
-PLAN_LABELS = {
-    "contracts": "Contracts signed",
-    "revenue": "Revenue",
-    "meetings": "Held meetings",
-    "calls": "Calls",
-    "new_prospects": "New prospects",
-    "referrals_asked": "Referrals asked",
-}
-STATUS_LABELS = {
-    "exceeded": "exceeded",
-    "met": "met",
-    "on_track": "on track",
-    "cautioned": "cautioned",
-    "off_track": "off track",
-}
 # Benchmarks shown as a share; the others are plain numbers.
 SHARE_METRICS = frozenset(
     {
@@ -71,15 +57,6 @@ SHARE_METRICS = frozenset(
 def now() -> datetime:
     """The agenda's clock (tests replace it, with the reports' and the picker's)."""
     return timezone.now()
-
-
-def page_url(name: str, *args: Any) -> str | None:
-    """The URL of a page, or None while that page does not exist (pages are built in
-    parallel); the template then shows plain text instead of a link."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 # --- presentation helpers: numbers as people read them --------------------------------------

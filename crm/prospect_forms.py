@@ -17,7 +17,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.models import Prospect, Role, Source, Stage
-from crm.quick_log import MAX_MEETING_MINUTES, LocalDateTimeField, user_zone
+from crm.page_tools import LocalDateTimeField, user_zone
+from crm.quick_log import MAX_MEETING_MINUTES
 from crm.selectors import role_of, visible_users
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
@@ -31,18 +32,6 @@ def _today(user: AbstractBaseUser) -> date:
 
 def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def add_service_error(form: forms.Form, error: ValidationError, aliases=None) -> None:
-    """A service's ValidationError as errors next to the fields it names (``aliases`` maps
-    a service field to a form field); the rest go to the top of the form."""
-    aliases = aliases or {}
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, found in error.message_dict.items():
-        name = aliases.get(field, field)
-        form.add_error(name if name in form.fields else None, found)
 
 
 def team_managers(user: AbstractBaseUser) -> QuerySet:

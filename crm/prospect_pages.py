@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from crm import services
 from crm.models import Meeting, MeetingStatus, Prospect, Role, Stage
+from crm.page_tools import put_service_errors, user_zone
 from crm.prospect_forms import (
     ACTION_FORMS,
     ActionForm,
@@ -36,9 +37,8 @@ from crm.prospect_forms import (
     ProspectCreateForm,
     ProspectListFilter,
     RescheduleForm,
-    add_service_error,
 )
-from crm.quick_log import log_forms, user_zone
+from crm.quick_log import log_forms
 from crm.selectors import prospect_timeline, role_of, visible_meetings, visible_prospects
 from funnel.selectors import resolve_scope, with_attention_flags
 
@@ -117,7 +117,7 @@ def prospect_create(request: HttpRequest) -> HttpResponse:
                     expected_close_date=data["expected_close_date"],
                 )
         except ValidationError as error:
-            add_service_error(form, error, ALIASES)
+            put_service_errors(form, error, aliases=ALIASES)
         else:
             messages.success(request, f"Prospect {prospect.name} created.")
             return redirect("prospect-detail-page", pk=prospect.pk)
@@ -287,7 +287,7 @@ def _apply(form: ActionForm, write: Callable[[], str]) -> str | None:
         with transaction.atomic():
             return write()
     except ValidationError as error:
-        add_service_error(form, error, ALIASES)
+        put_service_errors(form, error, aliases=ALIASES)
         return None
 
 

@@ -15,13 +15,11 @@ Success redirects to ``next`` (a local URL; default the home) with a message.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
@@ -32,14 +30,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from crm import services
 from crm.models import CallOutcome, MeetingStatus, Prospect, Stage
-from crm.selectors import profile_of, visible_prospects
+from crm.page_tools import (
+    LOCAL_MINUTE,
+    LocalDateTimeField,
+    local_next,
+    put_service_errors,
+    user_zone,
+)
+from crm.selectors import visible_prospects
 
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 MAX_CALL_MINUTES = 600
 MAX_MEETING_MINUTES = 24 * 60
 # A referral is asked of a client, mostly a signed one; calls and meetings are for deals
@@ -65,16 +68,6 @@ SERVICE_FIELDS = {
 }
 
 
-def user_zone(user: AbstractBaseUser) -> tzinfo:
-    """The user's own time zone, else their team's, else the server's."""
-    profile = profile_of(user)
-    name = profile.effective_timezone if profile else settings.TIME_ZONE
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
 def loggable_prospects(user: AbstractBaseUser, kind: str) -> QuerySet[Prospect]:
     """The prospects the user may log a ``kind`` (call, meeting, referral) for: visible to
     them and open (for a referral also signed), by name."""
@@ -87,38 +80,6 @@ def loggable_prospects(user: AbstractBaseUser, kind: str) -> QuerySet[Prospect]:
 
 
 # --- fields ----------------------------------------------------------------------------------
-
-
-class LocalDateTimeField(forms.DateTimeField):
-    """A ``datetime-local`` input read and shown in the given zone, whatever the active
-    time zone of the request (other pages include the forms too)."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE)
-
-    def __init__(self, *, zone: tzinfo, **kwargs: Any) -> None:
-        self.zone = zone
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, datetime) and timezone.is_aware(value):
-            return timezone.localtime(value, self.zone).replace(tzinfo=None)
-        return value
-
-    def to_python(self, value: Any) -> datetime | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime):
-            moment = value
-        else:
-            try:
-                moment = datetime.fromisoformat(str(value).strip())
-            except ValueError:
-                raise ValidationError(
-                    "Give a date and time such as 2026-11-23T10:00.", code="invalid"
-                ) from None
-        if timezone.is_naive(moment):
-            moment = moment.replace(tzinfo=self.zone)
-        return moment
 
 
 class ProspectField(forms.ModelChoiceField):
@@ -202,12 +163,7 @@ class QuickLogForm(forms.Form):
 
     def add_service_error(self, error: ValidationError) -> None:
         """A service's ValidationError as errors next to the fields they name."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error.messages)
-            return
-        for field, found in error.message_dict.items():
-            name = SERVICE_FIELDS.get(field, field)
-            self.add_error(name if name in self.fields else None, found)
+        put_service_errors(self, error, aliases=SERVICE_FIELDS)
 
 
 class CallForm(QuickLogForm):
@@ -309,11 +265,7 @@ def log_forms(user: AbstractBaseUser, prospect: Prospect | None = None) -> dict[
 
 def _next_url(request: HttpRequest, raw: str | None) -> str:
     """``next`` when it is a URL of this site, else the home."""
-    if raw and url_has_allowed_host_and_scheme(
-        raw, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return raw
-    return reverse("home")
+    return local_next(request, raw, reverse("home"))
 
 
 def _refuse_hidden_prospect(request: HttpRequest, field: str) -> None:

@@ -3,59 +3,26 @@ the user's own time zone), and saying whether one goes.
 
 The forms only parse input; the writes are ``events.services``' (``event_create``,
 ``event_update``, ``event_attend``), whose ``ValidationError`` the pages put next to the
-field it names (``add_service_errors``).
+field it names (``crm.page_tools.put_service_errors``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.utils import timezone
 
 from crm.models import Team
+from crm.page_tools import LocalDateTimeField
 from events.models import AttendanceStatus, EventKind
 
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 MONTH = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$")
 WHEN_CHOICES = (("upcoming", "Upcoming"), ("past", "Past"))
-
-
-class LocalDateTimeField(forms.DateTimeField):
-    """A ``datetime-local`` input read and shown in the given zone, whatever the active
-    time zone of the request."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE)
-
-    def __init__(self, *, zone: tzinfo, **kwargs: Any) -> None:
-        self.zone = zone
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, datetime) and timezone.is_aware(value):
-            return timezone.localtime(value, self.zone).replace(tzinfo=None)
-        return value
-
-    def to_python(self, value: Any) -> datetime | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime):
-            moment = value
-        else:
-            try:
-                moment = datetime.fromisoformat(str(value).strip())
-            except ValueError:
-                raise ValidationError(
-                    "Give a date and time such as 2026-11-23T10:00.", code="invalid"
-                ) from None
-        if timezone.is_naive(moment):
-            moment = moment.replace(tzinfo=self.zone)
-        return moment
 
 
 class EventFilterForm(forms.Form):
@@ -141,12 +108,3 @@ class AttendForm(forms.Form):
 
     status = forms.ChoiceField(choices=AttendanceStatus.choices)
     next = forms.CharField(required=False)
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's ``ValidationError`` as errors of the form's fields (others on top)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)

@@ -11,14 +11,12 @@ planned or attended.
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
@@ -29,20 +27,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.models import Role
+from crm.page_tools import PERIOD_PARAMS, local_next, page_url, put_service_errors, user_zone
 from crm.selectors import profile_of, role_of, team_id_of, visible_prospects
 from events import services
-from events.forms import AttendForm, EventFilterForm, EventForm, add_service_errors
+from events.forms import AttendForm, EventFilterForm, EventForm
 from events.models import AttendanceStatus, Event, EventAttendance
 from events.selectors import visible_events
 from funnel import chart_data, freshness, reports
 from funnel.charts import event_roi
 
 PER_PAGE = 20
-PERIOD_PARAMS = ("period", "start", "end")
 GOING = (AttendanceStatus.PLANNED, AttendanceStatus.ATTENDED)
 STATUS_LABELS = {
     AttendanceStatus.PLANNED: "going",
@@ -53,25 +50,6 @@ DASH = "\N{EM DASH}"
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def user_zone(user: AbstractBaseUser) -> tzinfo:
-    """The user's own time zone, else their team's, else the server's."""
-    profile = profile_of(user)
-    name = profile.effective_timezone if profile else settings.TIME_ZONE
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-def page_url(name: str, *args: Any) -> str | None:
-    """The URL of a page, or None while that page does not exist (pages are built in
-    parallel); the template then shows plain text instead of a link."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def percent(ratio: Decimal | None) -> str:
@@ -111,12 +89,7 @@ def may_add(user: AbstractBaseUser) -> bool:
 
 
 def _local_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return local_next(request, request.POST.get("next", ""), fallback)
 
 
 def _period_params(query) -> dict[str, str]:
@@ -420,7 +393,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
         try:
             event = services.event_create(by=user, team=team, **form.event_data())
         except ValidationError as error:
-            add_service_errors(form, error)
+            put_service_errors(form, error)
         else:
             messages.success(request, f"Added “{event.name}”.")
             return redirect("event-detail-page", pk=event.pk)
@@ -447,7 +420,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             event = services.event_update(event=event, data=form.event_data())
         except ValidationError as error:
-            add_service_errors(form, error)
+            put_service_errors(form, error)
         else:
             messages.success(request, f"Saved “{event.name}”.")
             return redirect("event-detail-page", pk=event.pk)
@@ -465,7 +438,7 @@ def event_attend(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.event_attend(event=event, manager=user, status=form.cleaned_data["status"])
         except ValidationError as error:
-            add_service_errors(form, error)
+            put_service_errors(form, error)
         else:
             done = {
                 AttendanceStatus.PLANNED: f"You are going to “{event.name}”.",

@@ -2,25 +2,17 @@
 
 They only parse and check input; the writes are ``funnel.services``' (``review_save``,
 ``plan_create``, ``plan_update``), whose ``ValidationError`` a view puts back on the form
-with ``apply_errors`` so each message shows next to its field.
+with ``crm.page_tools.put_service_errors`` so each message shows next to its field.
 """
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from funnel.models import PlanMetric
+from funnel.review_table import PLAN_LABELS
 
 User = get_user_model()
 
-PLAN_LABELS = {
-    "contracts": "Contracts signed",
-    "revenue": "Revenue",
-    "meetings": "Held meetings",
-    "calls": "Calls",
-    "new_prospects": "New prospects",
-    "referrals_asked": "Referrals asked",
-}
 COUNT_METRICS = tuple(metric for metric in PlanMetric.values if metric != PlanMetric.REVENUE)
 
 
@@ -71,17 +63,3 @@ class PlanForm(forms.Form):
     def targets(self) -> dict:
         """Every plan metric, None where left empty (so an update clears it)."""
         return {metric: self.cleaned_data.get(metric) for metric in PlanMetric.values}
-
-
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError onto the form: a known field's message next to it, the
-    rest (period dates, ``__all__``) above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            if target is None and field not in (NON_FIELD_ERRORS, None):
-                message = f"{field.replace('_', ' ')}: {message}"
-            form.add_error(target, message)

@@ -32,14 +32,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from crm.models import Role
-from crm.quick_log import user_zone
+from crm.page_tools import PERIOD_PARAMS, page_url, put_service_errors, user_zone
 from crm.selectors import role_of, team_id_of, visible_teams, visible_users
 from funnel import reports, services, suggest
 from funnel.models import BenchmarkMetric, PerformanceReview, Plan, PlanMetric
-from funnel.page_forms import PLAN_LABELS, PlanForm, ReviewNoteForm, apply_errors
+from funnel.page_forms import PlanForm, ReviewNoteForm
 from funnel.review_table import (
     ALIASES,
     NULL,
+    PLAN_LABELS,
+    STATUS_LABELS,
     STATUS_MARKS,
     amount,
     count,
@@ -53,14 +55,6 @@ from funnel.review_table import (
 User = get_user_model()
 
 LEADS = frozenset({Role.LEAD, Role.ADMIN})
-PERIOD_PARAMS = ("period", "start", "end")
-STATUS_LABELS = {
-    "exceeded": "exceeded",
-    "met": "met",
-    "on_track": "on track",
-    "cautioned": "cautioned",
-    "off_track": "off track",
-}
 RATING_LABELS = {"below": "below", "within": "within", "above": "above"}
 RATING_MARKS = {"below": "▼", "within": "●", "above": "▲"}
 METRIC_LABELS = {
@@ -95,17 +89,6 @@ SCORECARD_CHARTS = (
 
 
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def _page_url(name: str, *args: Any, query: Mapping[str, Any] | None = None) -> str | None:
-    """The URL of a page, or None while that page does not exist (pages are built in
-    parallel: the template then shows plain text)."""
-    try:
-        url = reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-    kept = {k: v for k, v in (query or {}).items() if v not in (None, "")}
-    return f"{url}?{urlencode(kept)}" if kept else url
 
 
 def _prospect_links() -> Callable[[int], str | None]:
@@ -351,8 +334,8 @@ def _review_context(
             ReviewRow(
                 manager=m["manager"],
                 username=m["username"],
-                scorecard_url=_page_url("scorecard-page", m["manager"], query=period),
-                plan_url=_page_url("plan-edit-page", m["manager"], query=period),
+                scorecard_url=page_url("scorecard-page", m["manager"], query=period),
+                plan_url=page_url("plan-edit-page", m["manager"], query=period),
                 cells=cells,
                 slippage=m["slippage"],
                 slipped_value=money(m["slippage"]["slipped_value"]),
@@ -505,7 +488,7 @@ def team_review_page(request: HttpRequest) -> HttpResponse:
                     notes=form.cleaned_data["notes"],
                 )
             except ValidationError as error:
-                apply_errors(form, error)
+                put_service_errors(form, error, name_others=True)
             else:
                 messages.success(
                     request,
@@ -742,7 +725,7 @@ def scorecard_page(request: HttpRequest, manager_id: int) -> HttpResponse:
     event_rows = [
         {
             "name": event["name"],
-            "url": _page_url("event-detail-page", event["event"]),
+            "url": page_url("event-detail-page", event["event"]),
             "starts": timezone.localtime(event["starts_at"], user_zone(request.user)),
             "cost": money(event["cost"]),
             "prospects": count(event["prospects_sourced"]),
@@ -780,12 +763,12 @@ def scorecard_page(request: HttpRequest, manager_id: int) -> HttpResponse:
         "slipped": slipped,
         "charts": _charts(SCORECARD_CHARTS, {"manager": manager_id, **period}, row["username"]),
         "back_url": (
-            _page_url("team-review-page", query={"team": team_id, **period})
+            page_url("team-review-page", query={"team": team_id, **period})
             if role in LEADS
-            else _page_url("home")
+            else page_url("home")
         ),
         "plan_url": (
-            _page_url("plan-edit-page", manager_id, query=period)
+            page_url("plan-edit-page", manager_id, query=period)
             if role == Role.ADMIN or (role == Role.LEAD and manager_id != request.user.pk)
             else None
         ),
@@ -867,14 +850,14 @@ def plan_edit_page(request: HttpRequest, manager_id: int) -> HttpResponse:
                 else:
                     services.plan_update(plan=plan, by=request.user, data=form.targets())
             except ValidationError as error:
-                apply_errors(form, error)
+                put_service_errors(form, error, name_others=True)
             else:
                 messages.success(
                     request, f"Plan of {manager.get_username()} for {period.label} saved."
                 )
                 team = manager.profile.team_id
                 query = {"team": team, **_report_period({"period": _period_dict(period)})}
-                return redirect(_page_url("team-review-page", query=query) or "/")
+                return redirect(page_url("team-review-page", query=query) or "/")
         status = 400
     else:
         if plan is not None:
@@ -905,7 +888,7 @@ def plan_edit_page(request: HttpRequest, manager_id: int) -> HttpResponse:
         "others": others,
         "suggestion": found,
         "basis_text": _basis_text(found),
-        "back_url": _page_url(
+        "back_url": page_url(
             "team-review-page",
             query={
                 "team": manager.profile.team_id,

@@ -22,6 +22,22 @@ NAME_WIDTH = 36  # prospect names are cut here ("…") so the lists stay within 
 
 PLAN_METRICS = ("contracts", "revenue", "meetings", "calls", "new_prospects", "referrals_asked")
 MONEY = frozenset({"revenue"})
+# How the pages name the plan's metrics and a metric's status (SPEC 3.4).
+PLAN_LABELS = {
+    "contracts": "Contracts signed",
+    "revenue": "Revenue",
+    "meetings": "Held meetings",
+    "calls": "Calls",
+    "new_prospects": "New prospects",
+    "referrals_asked": "Referrals asked",
+}
+STATUS_LABELS = {
+    "exceeded": "exceeded",
+    "met": "met",
+    "on_track": "on track",
+    "cautioned": "cautioned",
+    "off_track": "off track",
+}
 STATUS_MARKS = {
     "exceeded": "▲",
     "met": "✓",

@@ -13,7 +13,7 @@ import pytest
 from django.urls import NoReverseMatch
 from django.urls import reverse as real_reverse
 
-from crm import context_processors, pages, services
+from crm import context_processors, page_tools, pages, services
 from crm.models import CallOutcome
 from events import services as event_services
 from funnel import reports
@@ -45,7 +45,7 @@ def built_pages(monkeypatch):
             return fake[name].format(*args)
         return real_reverse(name, args=args, kwargs=kwargs)
 
-    monkeypatch.setattr(pages, "reverse", reverse)
+    monkeypatch.setattr(page_tools, "reverse", reverse)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def unbuilt_pages(monkeypatch):
             raise NoReverseMatch(name)
         return real_reverse(name, args=args, kwargs=kwargs)
 
-    monkeypatch.setattr(pages, "reverse", reverse)
+    monkeypatch.setattr(page_tools, "reverse", reverse)
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
+from crm.page_tools import user_zone
 from events.models import AttendanceStatus, Event, EventAttendance
-from events.pages import user_zone
 from tests import factories
 from tests.e2e.conftest import log_in
 

@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from crm.quick_log import user_zone
+from crm.page_tools import user_zone
 from funnel import services as funnel_services
 from funnel.periods import month_of
 from tests import factories
