@@ -23,7 +23,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -33,7 +32,7 @@ from crm.quick_log import log_forms
 from crm.selectors import profile_of, role_of, visible_meetings
 from events.models import AttendanceStatus, EventAttendance
 from events.views import feed_links
-from funnel import chart_data, freshness, reports
+from funnel import chart_data, reports
 from funnel.models import BenchmarkMetric, PlanMetric
 from funnel.periods import iso_week_of
 from funnel.review_table import PLAN_LABELS, STATUS_LABELS
@@ -306,19 +305,9 @@ def stale_rows(stale: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def chart(name: str, user: AbstractBaseUser, params: dict[str, str]) -> dict[str, str]:
-    """An SVG chart's address, its alt text (chart_data's own) and its text version.
-
-    The image's address carries the data generation (``v``, which the chart view ignores):
-    browsers keep a chart a minute, and after a quick log the page must not show the old
-    one next to the new numbers."""
-    query = urlencode(params)
-    generation = freshness.generation()
-    version = f"&v={generation}" if generation is not None else ""
-    return {
-        "src": reverse("chart", kwargs={"name": name, "fmt": "svg"}) + f"?{query}{version}",
-        "txt": reverse("chart", kwargs={"name": name, "fmt": "txt"}) + f"?{query}",
-        "alt": chart_data.alt_text(name, user, params),
-    }
+    """An SVG chart's addresses (funnel.chart_data.links) and its alt text."""
+    src, txt = chart_data.links(name, params)
+    return {"src": src, "txt": txt, "alt": chart_data.alt_text(name, user, params)}
 
 
 def period_numbers(user: AbstractBaseUser, query: Any) -> dict[str, Any]:

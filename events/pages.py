@@ -36,7 +36,7 @@ from events import services
 from events.forms import AttendForm, EventFilterForm, EventForm
 from events.models import AttendanceStatus, Event, EventAttendance
 from events.selectors import visible_events
-from funnel import chart_data, freshness, reports
+from funnel import chart_data, reports
 from funnel.charts import event_roi
 
 PER_PAGE = 20
@@ -183,22 +183,9 @@ def roi_rows(report: dict[str, Any]) -> list[RoiRow]:
 
 
 def events_chart(user: AbstractBaseUser, period: dict[str, str]) -> dict[str, str]:
-    """The events ROI chart's addresses and its alt text (chart_data's own).
-
-    The image's address carries the data generation (``v``, which the chart view ignores):
-    browsers keep a chart a minute, and after "I'm going" or a new event the page must not
-    show the old one next to the new table."""
-    query = urlencode(period)
-    generation = freshness.generation()
-    version = urlencode({"v": generation}) if generation is not None else ""
-    return {
-        "src": reverse("chart", kwargs={"name": "events", "fmt": "svg"})
-        + "?"
-        + "&".join(part for part in (query, version) if part),
-        "txt": reverse("chart", kwargs={"name": "events", "fmt": "txt"})
-        + (f"?{query}" if query else ""),
-        "alt": chart_data.alt_text("events", user, period),
-    }
+    """The events ROI chart's addresses (funnel.chart_data.links) and its alt text."""
+    src, txt = chart_data.links("events", period)
+    return {"src": src, "txt": txt, "alt": chart_data.alt_text("events", user, period)}
 
 
 def event_figures(user: AbstractBaseUser, event: Event) -> RoiRow | None:

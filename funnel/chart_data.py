@@ -32,15 +32,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import FilteredRelation, Q
+from django.urls import reverse
 from matplotlib.figure import Figure
 
 from crm.models import Role
 from crm.selectors import role_of
-from funnel import charts, metrics, reports, selectors
+from funnel import charts, freshness, metrics, reports, selectors
 from funnel.charts import AttainmentBar, Chart, EventRoiBar
 from funnel.models import BenchmarkMetric, Sector
 
@@ -271,6 +273,19 @@ def build(name: str, user: AbstractBaseUser, params: Mapping[str, str]) -> Chart
 def alt_text(name: str, user: AbstractBaseUser, params: Mapping[str, str]) -> str:
     """The text alternative of the chart ``name``, without drawing it."""
     return DRAWINGS[name](user, params).alt()
+
+
+def links(name: str, params: Mapping[str, Any]) -> tuple[str, str]:
+    """The addresses of the chart ``name`` for the parameters' non-empty values: the SVG
+    image and its text version. The image's carries the data generation (``v``, which the
+    chart view ignores): a browser keeps a chart a minute, and after a write the page must
+    not show the old one next to the new numbers."""
+    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
+    generation = freshness.generation()
+    image = query if generation is None else "&".join(filter(None, (query, f"v={generation}")))
+    svg = reverse("chart", kwargs={"name": name, "fmt": "svg"})
+    txt = reverse("chart", kwargs={"name": name, "fmt": "txt"})
+    return (f"{svg}?{image}" if image else svg, f"{txt}?{query}" if query else txt)
 
 
 def funnel(user: AbstractBaseUser, params: Mapping[str, str]) -> Chart:

@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -34,7 +33,7 @@ from django.views.decorators.http import require_http_methods
 from crm.models import Role
 from crm.page_tools import PERIOD_PARAMS, page_url, put_service_errors, user_zone
 from crm.selectors import role_of, team_id_of, visible_teams, visible_users
-from funnel import reports, services, suggest
+from funnel import chart_data, reports, services, suggest
 from funnel.models import BenchmarkMetric, PerformanceReview, Plan, PlanMetric
 from funnel.page_forms import PlanForm, ReviewNoteForm
 from funnel.review_table import (
@@ -154,20 +153,11 @@ class ChartLink:
 
 
 def _charts(specs, query: Mapping[str, Any], who: str) -> list[ChartLink]:
-    encoded = urlencode({k: v for k, v in query.items() if v not in (None, "")})
     found = []
     for name, title in specs:
-        img = reverse("chart", kwargs={"name": name, "fmt": "svg"})
-        txt = reverse("chart", kwargs={"name": name, "fmt": "txt"})
-        found.append(
-            ChartLink(
-                name,
-                title,
-                f"{img}?{encoded}",
-                f"{txt}?{encoded}",
-                f"{title}: {who}. The numbers are in the text version linked below.",
-            )
-        )
+        img, txt = chart_data.links(name, query)
+        alt = f"{title}: {who}. The numbers are in the text version linked below."
+        found.append(ChartLink(name, title, img, txt, alt))
     return found
 
 
