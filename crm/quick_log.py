@@ -155,7 +155,7 @@ class QuickLogForm(forms.Form):
         return self.cleaned_data.get(self.prospect_field)
 
     def describe_errors(self) -> None:
-        """Point each control with an error at its message (crm/includes/home_field.html
+        """Point each control with an error at its message (includes/field.html
         gives the message the id ``<control id>-error``)."""
         for name in self.errors:
             if name in self.fields:
