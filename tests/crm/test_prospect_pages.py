@@ -173,8 +173,8 @@ def test_the_filters(signed_in, four, query, names):
 def test_the_flags_are_the_team_reviews(signed_in, four):
     """The list shows the same flags as the review's attention lists (same definitions)."""
     body = signed_in.get(reverse("prospect-list-page")).content.decode()
-    assert body.count('class="flag flag--stale"') == 1
-    assert body.count('class="flag flag--stalled"') == 1
+    assert body.count('class="badge flag flag--stale"') == 1
+    assert body.count('class="badge flag flag--stalled"') == 1
 
 
 @pytest.mark.parametrize(
