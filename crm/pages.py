@@ -304,10 +304,11 @@ def stale_rows(stale: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def chart(name: str, user: AbstractBaseUser, params: dict[str, str]) -> dict[str, str]:
-    """An SVG chart's addresses (funnel.chart_data.links) and its alt text."""
+def chart(name: str, params: dict[str, str], drawing: chart_data.Drawing) -> dict[str, str]:
+    """An SVG chart's addresses (funnel.chart_data.links) and the alt text of its drawing,
+    made from the report the page already has."""
     src, txt = chart_data.links(name, params)
-    return {"src": src, "txt": txt, "alt": chart_data.alt_text(name, user, params)}
+    return {"src": src, "txt": txt, "alt": drawing.alt()}
 
 
 def period_numbers(user: AbstractBaseUser, query: Any) -> dict[str, Any]:
@@ -334,8 +335,8 @@ def period_numbers(user: AbstractBaseUser, query: Any) -> dict[str, Any]:
         "ratings": rating_rows(mine["ratings"]),
         "stale": stale_rows(review["stale"]),
         "stale_total": review["stale_total"],
-        "funnel_chart": chart("funnel", user, params),
-        "plan_chart": chart("plan", user, params),
+        "funnel_chart": chart("funnel", params, chart_data.funnel_drawing(funnel)),
+        "plan_chart": chart("plan", params, chart_data.plan_drawing(review)),
     }
 
 

@@ -182,10 +182,11 @@ def roi_rows(report: dict[str, Any]) -> list[RoiRow]:
     return rows
 
 
-def events_chart(user: AbstractBaseUser, period: dict[str, str]) -> dict[str, str]:
-    """The events ROI chart's addresses (funnel.chart_data.links) and its alt text."""
+def events_chart(report: dict[str, Any], period: dict[str, str]) -> dict[str, str]:
+    """The events ROI chart's addresses (funnel.chart_data.links) and the alt text of the
+    report the page already has."""
     src, txt = chart_data.links("events", period)
-    return {"src": src, "txt": txt, "alt": chart_data.alt_text("events", user, period)}
+    return {"src": src, "txt": txt, "alt": chart_data.events_drawing(report).alt()}
 
 
 def event_figures(user: AbstractBaseUser, event: Event) -> RoiRow | None:
@@ -296,7 +297,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         context["report"] = report
         context["roi"] = roi_rows(report)
         if context["roi"]:
-            context["chart"] = events_chart(user, period)
+            context["chart"] = events_chart(report, period)
     with timezone.override(zone):
         return render(request, "events/event_list.html", context, status=status)
 

@@ -100,7 +100,12 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _funnel(user: AbstractBaseUser, params: Mapping[str, str]) -> Drawing:
-    report = reports.funnel_report(user, normalized(params) | {"view": "cohort"})
+    return funnel_drawing(reports.funnel_report(user, normalized(params) | {"view": "cohort"}))
+
+
+def funnel_drawing(report: Mapping[str, Any]) -> Drawing:
+    """The funnel chart of a cohort funnel report (a page that has the report already
+    takes its alt text from here instead of asking for the report again)."""
     stages = [(stage, report["reached"][stage]) for stage in selectors.FUNNEL]
     conversions = [report["conversion"][f"{a}→{b}"] for a, b in pairwise(selectors.FUNNEL)]
     return _drawing(
@@ -120,7 +125,12 @@ def _plan(user: AbstractBaseUser, params: Mapping[str, str]) -> Drawing:
     chosen = normalized(params)
     if "manager" not in chosen and "team" not in chosen and role_of(user) != Role.MANAGER:
         raise ValidationError({"manager": PLAN_SCOPE_NEEDED})
-    report = reports.plan_report(user, chosen)
+    return plan_drawing(reports.plan_report(user, chosen))
+
+
+def plan_drawing(report: Mapping[str, Any]) -> Drawing:
+    """The attainment chart of a report with a plan section (the plan report's, or the
+    team review's, which holds the same ``managers`` and ``totals``)."""
     if report["scope"]["kind"] == "manager":
         row = next(
             (row for row in report["managers"] if row["manager"] == report["scope"]["manager"]),
@@ -243,7 +253,11 @@ def _alternation(user: AbstractBaseUser, params: Mapping[str, str]) -> Drawing:
 
 
 def _events(user: AbstractBaseUser, params: Mapping[str, str]) -> Drawing:
-    report = reports.events_report(user, normalized(params))
+    return events_drawing(reports.events_report(user, normalized(params)))
+
+
+def events_drawing(report: Mapping[str, Any]) -> Drawing:
+    """The events ROI chart of an events report (for a page that has the report)."""
     bars = []
     for event in report["events"]:
         cost, value = Decimal(event["cost"]), Decimal(event["revenue"])
