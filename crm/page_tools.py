@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -38,13 +38,9 @@ def user_zone(user: AbstractBaseUser) -> tzinfo:
         return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def page_url(name: str, *args: Any, query: Mapping[str, Any] | None = None) -> str | None:
-    """The URL of a page with the query's non-empty values, or None when ``name`` does not
-    reverse (the template then shows plain text instead of a link)."""
-    try:
-        url = reverse(name, args=args)
-    except NoReverseMatch:
-        return None
+def page_url(name: str, *args: Any, query: Mapping[str, Any] | None = None) -> str:
+    """The URL of a page with the query's non-empty values."""
+    url = reverse(name, args=args)
     kept = {key: value for key, value in (query or {}).items() if value not in (None, "")}
     return f"{url}?{urlencode(kept)}" if kept else url
 

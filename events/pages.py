@@ -25,7 +25,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -321,10 +321,7 @@ def _detail_context(request: HttpRequest, event: Event) -> dict[str, Any]:
         .select_related("owner")
         .order_by("name", "pk")
     ]
-    try:
-        ics_url = reverse("event-ics", args=[event.pk])
-    except NoReverseMatch:
-        ics_url = None
+    ics_url = reverse("event-ics", args=[event.pk])
     return {
         "event": event,
         "attendances": attendances,

@@ -14,7 +14,7 @@ scorecard: a manager their own, a lead their team's managers, an admin anyone's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,7 +26,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -88,15 +87,6 @@ SCORECARD_CHARTS = (
 
 
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def _prospect_links() -> Callable[[int], str | None]:
-    """A function prospect id → its page's URL (None while the prospect pages are missing)."""
-    try:
-        reverse("prospect-detail-page", args=[1])
-    except NoReverseMatch:
-        return lambda pk: None
-    return lambda pk: reverse("prospect-detail-page", args=[pk])
 
 
 def _period_query(request: HttpRequest) -> dict[str, str]:
@@ -341,13 +331,12 @@ def _review_context(
     for row in rows:
         rated += [r for r in row.ratings if r.metric not in {x.metric for x in rated}]
     names = {m["manager"]: m["username"] for m in managers}
-    link = _prospect_links()
 
     def listed(items):
         return [
             item
             | {
-                "url": link(item["prospect"]),
+                "url": page_url("prospect-detail-page", item["prospect"]),
                 "manager_name": names.get(item["manager"], ""),
                 "value": money(item.get("expected_value")),
             }
@@ -727,9 +716,12 @@ def scorecard_page(request: HttpRequest, manager_id: int) -> HttpResponse:
         }
         for event in events["events"]
     ]
-    link = _prospect_links()
     slipped = [
-        s | {"url": link(s["prospect"]), "value": money(s["expected_value"])}
+        s
+        | {
+            "url": page_url("prospect-detail-page", s["prospect"]),
+            "value": money(s["expected_value"]),
+        }
         for s in report["slipped"]
         if s["manager"] == manager_id
     ]

@@ -10,10 +10,9 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.urls import NoReverseMatch
 from django.urls import reverse as real_reverse
 
-from crm import context_processors, page_tools, pages, services
+from crm import context_processors, pages, services
 from crm.models import CallOutcome
 from events import services as event_services
 from funnel import reports
@@ -29,36 +28,6 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 def _today_is_monday_23_november(monkeypatch):
     for module in (pages, reports, context_processors):
         monkeypatch.setattr(module, "now", lambda: NOW)
-
-
-@pytest.fixture
-def built_pages(monkeypatch):
-    """The pages built in parallel exist: prospect and event details, the team review."""
-    fake = {
-        "prospect-detail-page": "/prospects/{}/",
-        "event-detail-page": "/events/{}/",
-        "team-review-page": "/review/",
-    }
-
-    def reverse(name, args=(), kwargs=None):
-        if name in fake:
-            return fake[name].format(*args)
-        return real_reverse(name, args=args, kwargs=kwargs)
-
-    monkeypatch.setattr(page_tools, "reverse", reverse)
-
-
-@pytest.fixture
-def unbuilt_pages(monkeypatch):
-    """The pages built in parallel do not exist yet."""
-    missing = {"prospect-detail-page", "event-detail-page", "team-review-page"}
-
-    def reverse(name, args=(), kwargs=None):
-        if name in missing:
-            raise NoReverseMatch(name)
-        return real_reverse(name, args=args, kwargs=kwargs)
-
-    monkeypatch.setattr(page_tools, "reverse", reverse)
 
 
 @pytest.fixture
@@ -225,7 +194,7 @@ def test_the_benchmark_rating_names_its_sector_rule(client, manager, month):
     assert f"B2B: 1{EN_DASH}2 meetings a day is good" in text
 
 
-def test_stale_prospects_link_to_their_pages(client, manager, month, built_pages):
+def test_stale_prospects_link_to_their_pages(client, manager, month):
     client.force_login(manager)
     html = client.get("/", {"period": "2026-11"}).text
 
@@ -273,7 +242,7 @@ def week(manager, stranger):
     return {"acme": acme, "today": today, "wednesday": wednesday, "expo": expo}
 
 
-def test_the_agenda_shows_today_and_this_week_in_the_users_zone(client, manager, week, built_pages):
+def test_the_agenda_shows_today_and_this_week_in_the_users_zone(client, manager, week):
     client.force_login(manager)
     html = main(client.get("/").text)
 
@@ -295,14 +264,6 @@ def test_the_agenda_shows_today_and_this_week_in_the_users_zone(client, manager,
     assert html.count('class="agenda__item ') == 4  # today, Tue, Wed, the expo
 
 
-def test_before_the_prospect_pages_exist_the_agenda_shows_plain_names(
-    client, manager, week, unbuilt_pages
-):
-    client.force_login(manager)
-    html = main(client.get("/").text)
-    assert '<span class="agenda__title">Acme</span>' in html
-
-
 def test_the_home_has_the_quick_log_forms_and_the_calendar_links(client, manager, month):
     client.force_login(manager)
     html = client.get("/").text
@@ -319,7 +280,7 @@ def test_the_home_has_the_quick_log_forms_and_the_calendar_links(client, manager
 # --- leads and admins ------------------------------------------------------------------------
 
 
-def test_a_lead_gets_their_agenda_quick_log_and_the_team_review(client, lead, team, built_pages):
+def test_a_lead_gets_their_agenda_quick_log_and_the_team_review(client, lead, team):
     acme = factories.prospect(lead, name="Lead's Own")
     factories.meeting(acme, starts_at=moment(23, 14))
     client.force_login(lead)
@@ -334,19 +295,13 @@ def test_a_lead_gets_their_agenda_quick_log_and_the_team_review(client, lead, te
     assert "Your numbers" not in html  # a lead's numbers are the team's, in the review
 
 
-def test_the_review_link_keeps_the_period(client, lead, team, built_pages):
+def test_the_review_link_keeps_the_period(client, lead, team):
     client.force_login(lead)
     html = client.get("/", {"period": "2026-Q4"}).text
     assert f'href="/review/?team={team.pk}&amp;period=2026-Q4">Open the team review' in html
 
 
-def test_before_the_review_page_exists_a_lead_is_told(client, lead, unbuilt_pages):
-    client.force_login(lead)
-    html = client.get("/").text
-    assert "The team review page is on its way." in html
-
-
-def test_an_admin_without_a_team_gets_a_working_home(client, built_pages, db):
+def test_an_admin_without_a_team_gets_a_working_home(client, db):
     admin = factories.UserFactory(profile=None, is_superuser=True, is_staff=True)
     client.force_login(admin)
 
@@ -384,9 +339,3 @@ def test_the_query_count_is_flat(client, manager, size, django_assert_max_num_qu
 
     assert page.status_code == 200
     assert page.text.count('class="agenda__item ') == 2 * size
-
-
-def test_unbuilt_pages_fall_back_to_plain_text():
-    assert pages.page_url("no-such-page") is None
-    with pytest.raises(NoReverseMatch):
-        real_reverse("no-such-page")

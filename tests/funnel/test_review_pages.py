@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from crm import context_processors, services
-from funnel import pages, reports
+from crm.models import Prospect
+from funnel import reports
 from funnel.models import PerformanceReview, Plan
 from funnel.services import plan_create, review_save
 from tests import factories
@@ -147,16 +148,13 @@ def test_chart_links_of_the_page_answer(client, review_team):
         assert answer.status_code == 200, source
 
 
-def test_prospects_link_to_their_page_or_show_plain_text(client, review_team, monkeypatch):
+def test_prospects_link_to_their_page(client, review_team):
     _team, lead, *_ = review_team
     client.force_login(lead)
-    monkeypatch.setattr(pages, "_prospect_links", lambda: lambda pk: None)
     html = client.get(review_url()).text
-    assert re.search(r"<td>\s*B2 Kessler\s*</td>", html)
-
-    monkeypatch.setattr(pages, "_prospect_links", lambda: lambda pk: f"/p/{pk}/")
-    html = client.get(review_url()).text
-    assert re.search(r'<a href="/p/\d+/">B2 Kessler</a>', html)
+    kessler = Prospect.objects.get(name="B2 Kessler")
+    url = reverse("prospect-detail-page", args=[kessler.pk])
+    assert f'<a href="{url}">B2 Kessler</a>' in html
 
 
 def test_a_manager_gets_a_404(client, review_team):
