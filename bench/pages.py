@@ -102,7 +102,9 @@ def main() -> int:
                 measures[kind]["total"].append(took + total)
                 for src, spent in each:
                     name = src.split("?")[0].rsplit("/", 1)[-1]
-                    scope = src.split("?")[1] if "?" in src else ""
+                    # without the data generation (``v``), which changes as the cache does
+                    query_part = src.split("?")[1] if "?" in src else ""
+                    scope = "&".join(p for p in query_part.split("&") if not p.startswith("v="))
                     per_chart.setdefault(f"{name} {scope}", {"cold": [], "warm": []})[kind].append(
                         spent
                     )
