@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -464,7 +463,7 @@ def test_a_tzid_without_vtimezone_is_reported_unresolved():
 
 def test_method_request():
     # given one meeting with its attendees
-    item = replace(FEED_ITEMS[0], sequence=1)
+    item = FEED_ITEMS[0]._replace(sequence=1)
 
     # when
     calendar = _read(_build([item], method="REQUEST"))
@@ -485,7 +484,7 @@ def test_method_request():
 
 def test_method_cancel_cancels_every_event():
     # given items that are planned, held and in UTC, with raised sequences
-    items = [replace(item, sequence=item.sequence + 1) for item in FEED_ITEMS[:6]]
+    items = [item._replace(sequence=item.sequence + 1) for item in FEED_ITEMS[:6]]
 
     # when
     calendar = _read(_build(items, method="CANCEL"))
