@@ -68,9 +68,11 @@ class Window:
         }
 
 
-def connect(url: str) -> psycopg.Connection:
+def connect(url: str, *, options: str | None = None) -> psycopg.Connection:
     """An autocommit connection that never prepares statements (as Django's), so every
-    execution pays for its planning like a report does."""
+    execution pays for its planning like a report does. ``options`` are the server
+    settings of the application's connections (``-c jit=off …``), so that both are
+    planned alike."""
     import dj_database_url
 
     config = dj_database_url.parse(url)
@@ -82,6 +84,7 @@ def connect(url: str) -> psycopg.Connection:
         dbname=config["NAME"],
         autocommit=True,
         prepare_threshold=None,
+        **({"options": options} if options else {}),
     )
 
 

@@ -950,11 +950,15 @@ def context(conn: Any, args: argparse.Namespace) -> Context:
 
 
 def run(args: argparse.Namespace, url: str) -> tuple[list[Result], dict[str, Any]]:
+    from django.conf import settings
+
     from bench import floor
 
-    with floor.connect(url) as conn:
+    options = settings.DATABASES["default"].get("OPTIONS", {}).get("options")
+    with floor.connect(url, options=options) as conn:
         ctx = context(conn, args)
         jit = conn.execute("SHOW jit").fetchone()[0]
+        page_cost = conn.execute("SHOW random_page_cost").fetchone()[0]
         cases = [case for case in build_cases(ctx) if case.group in args.groups]
         with serving() as (host, port):
             client = Client(host, port, args.password)
@@ -967,6 +971,7 @@ def run(args: argparse.Namespace, url: str) -> tuple[list[Result], dict[str, Any
         "runs": args.runs,
         "today": ctx.today.isoformat(),
         "jit": jit,
+        "random_page_cost": page_cost,
         "team": ctx.team,
         "load_average": [round(load, 2) for load in os.getloadavg()],
     }
@@ -989,7 +994,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"Median of {meta['runs']} runs after a warm-up; queries include authentication; "
-            f"PostgreSQL jit={meta['jit']}; today {meta['today']}; load average "
+            f"PostgreSQL jit={meta['jit']}, random_page_cost={meta['random_page_cost']}; "
+            f"today {meta['today']}; load average "
             f"{', '.join(map(str, meta['load_average']))} (1, 5, 15 min)."
         )
         print()

@@ -999,11 +999,6 @@ ATTENTION_LISTS = {
 }
 
 
-def _order(field: str):
-    """ "-name" → name descending; "name" → ascending (as in order_by)."""
-    return F(field[1:]).desc() if field.startswith("-") else F(field).asc()
-
-
 def with_attention_flags(prospects: QuerySet, scope: Scope, *, now: datetime) -> QuerySet:
     """``prospects`` annotated with the booleans ``stale``, ``stalled`` and ``unreliable``,
     by the same definitions as ``attention_prospects`` (the team review's lists), so the
@@ -1019,13 +1014,19 @@ def with_attention_flags(prospects: QuerySet, scope: Scope, *, now: datetime) ->
     )
 
 
+def _flag(q: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(q, output_field=BooleanField())
+
+
 def attention_prospects(
     scope: Scope, *, now: datetime, limit: int
 ) -> tuple[dict[str, list[dict]], dict[str, int]]:
     """Open prospects in scope that need a lead's attention now: per list of
     ATTENTION_LISTS its first ``limit`` rows in the list's order, and how many the list
-    has in all. One query: the flags, each list's rank and size are window functions in
-    the database; a prospect may stand in several lists.
+    has in all. One query: the scope's open prospects that are among the first ``limit``
+    of some list (one ordered, limited subquery per list, so the database keeps only the
+    top of each instead of ranking every flagged row), with each list's size as a scalar
+    subquery; a prospect may stand in several lists.
 
     unreliable   close date pushed later 3 times or more (all its CloseDateChanges); most
                  pushes first.
@@ -1053,33 +1054,30 @@ def attention_prospects(
             ),
             output_field=DateField(),
         )
-    flagged = (
-        Prospect.objects.filter(scope.owner_in_q("owner"), stage__in=Stage.open_stages())
-        .annotate(
-            _cutoff=_cutoff_case(stale_cutoffs(scope, now)),
-            unreliable=ExpressionWrapper(UNRELIABLE_Q, output_field=BooleanField()),
-            stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
-            stalled=ExpressionWrapper(STALLED_Q, output_field=BooleanField()),
-            days_idle=DaysBetween(today, since_day),
-        )
-        # Rank only the flagged rows: a list's ranks and size are those of its own flag's
-        # partition, which this keeps whole.
-        .filter(UNRELIABLE_Q | STALLED_Q | _stale_q())
+    flags = {"unreliable": UNRELIABLE_Q, "stalled": STALLED_Q, "stale": _stale_q()}
+    open_prospects = Prospect.objects.filter(
+        scope.owner_in_q("owner"), stage__in=Stage.open_stages()
+    ).annotate(
+        _cutoff=_cutoff_case(stale_cutoffs(scope, now)),
+        days_idle=DaysBetween(today, since_day),
     )
+    tops = []
+    sizes = {}
     for name, (flag, order) in ATTENTION_LISTS.items():
-        flagged = flagged.annotate(
-            **{
-                f"_{name}_rank": Window(
-                    RowNumber(), partition_by=[F(flag)], order_by=[_order(f) for f in order]
-                ),
-                f"_{name}_size": Window(Count("pk"), partition_by=[F(flag)]),
-            }
+        members = open_prospects.filter(flags[flag])
+        # Wrapped in a plain part, since SQLite's compound queries take no LIMIT per part.
+        top = members.order_by(*order).values("pk")[:limit]
+        tops.append(Prospect.objects.filter(pk__in=top).values("pk").order_by())
+        sizes[f"_{name}_size"] = Subquery(
+            members.order_by().annotate(_n=Func("pk", function="COUNT")).values("_n"),
+            output_field=IntegerField(),
         )
-    picked = Q()
-    for name, (flag, _) in ATTENTION_LISTS.items():
-        picked |= Q(**{flag: True, f"_{name}_rank__lte": limit})
     rows = list(
-        flagged.filter(picked)
+        open_prospects.filter(pk__in=tops[0].union(*tops[1:], all=True))
+        .annotate(
+            **{flag: _flag(q) for flag, q in flags.items()},
+            **sizes,
+        )
         .values(
             "pk",
             "name",
@@ -1096,20 +1094,22 @@ def attention_prospects(
             "unreliable",
             "days_idle",
             "last_touch_at",
-            *(f"_{name}_{part}" for name in ATTENTION_LISTS for part in ("rank", "size")),
+            *(f"_{name}_size" for name in ATTENTION_LISTS),
         )
         .order_by()
     )
-    lists: dict[str, list[dict]] = {name: [] for name in ATTENTION_LISTS}
-    sizes = dict.fromkeys(ATTENTION_LISTS, 0)
-    for row in rows:
-        for name, (flag, _) in ATTENTION_LISTS.items():
-            if row[flag] and row[f"_{name}_rank"] <= limit:
-                lists[name].append(row)
-                sizes[name] = row[f"_{name}_size"]
-    for name, found in lists.items():
-        found.sort(key=lambda row, rank=f"_{name}_rank": row[rank])
-    return lists, sizes
+    # Every row of a list's first ``limit`` is here, and any other row of that list that
+    # came with another list ranks after them: sorting the list's rows by its order and
+    # cutting at ``limit`` gives exactly the database's top.
+    lists: dict[str, list[dict]] = {}
+    for name, (flag, order) in ATTENTION_LISTS.items():
+        found = [row for row in rows if row[flag]]
+        for field in reversed(order):
+            key = field.lstrip("-")
+            found.sort(key=lambda row, key=key: row[key], reverse=field.startswith("-"))
+        lists[name] = found[:limit]
+    totals = {name: rows[0][f"_{name}_size"] if rows else 0 for name in ATTENTION_LISTS}
+    return lists, totals
 
 
 def history_conversion_by_team(scope: Scope, history: Period) -> dict[int, tuple[int, int]]:
