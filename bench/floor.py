@@ -586,6 +586,17 @@ FROM met
 GROUP BY 1
 """
 
+# Per open prospect ``pr``: its held meetings (h.held), those with a decision maker
+# (h.with_dm), the last one's start (h.last_met) and its last call (c.last_call).
+_TOUCHES = """CROSS JOIN LATERAL (
+    SELECT count(*) AS held, count(*) FILTER (WHERE m.decision_maker_present) AS with_dm,
+           max(m.starts_at) AS last_met
+    FROM crm_meeting m WHERE m.prospect_id = pr.id AND m.status = 'held'
+) h
+CROSS JOIN LATERAL (
+    SELECT max(c.at) AS last_call FROM crm_call c WHERE c.prospect_id = pr.id
+) c"""
+
 # SPEC 3.6 stalled (open, 3+ held meetings, none with a decision maker) and stale (open, no
 # call or held meeting, else creation, for longer than the stage's rotting days), as of now
 # (today is the team's local day).
@@ -599,14 +610,7 @@ SELECT pr.owner_id,
 FROM managers s
 JOIN crm_team t ON t.id = s.team_id
 JOIN crm_prospect pr ON pr.owner_id = s.user_id AND pr.stage = ANY(%(open)s::text[])
-CROSS JOIN LATERAL (
-    SELECT count(*) AS held, count(*) FILTER (WHERE m.decision_maker_present) AS with_dm,
-           max(m.starts_at) AS last_met
-    FROM crm_meeting m WHERE m.prospect_id = pr.id AND m.status = 'held'
-) h
-CROSS JOIN LATERAL (
-    SELECT max(c.at) AS last_call FROM crm_call c WHERE c.prospect_id = pr.id
-) c
+{_TOUCHES}
 GROUP BY 1
 """
 
@@ -648,18 +652,21 @@ WHERE t.id = ANY(%(teams)s::bigint[])
 """
 
 
-def scorecard(conn: psycopg.Connection, window: Window, today: date) -> dict[int, dict[str, Any]]:
+def scorecard(
+    conn: psycopg.Connection, window: Window, today: date, *, slips: Slippage | None = None
+) -> dict[int, dict[str, Any]]:
     """Every per-manager metric of SPEC section 3 for the managers of the scope, as exact
     values (ratios as Fractions): funnel (3.1), win rate, cycle, velocity (3.2), activity
     per working day (3.3), plan actuals and targets (3.4), slippage (3.5), decision-maker
     reach, stalled and stale deals (3.6), referrals (3.7), alternation (3.9), coverage
     (3.10), benchmark ratings (3.12). ``today`` bounds the working days of a current period;
-    stale deals are counted on each team's local day now."""
+    stale deals are counted on each team's local day now. ``slips``: the slippage, when the
+    caller has it already. Each card keeps its manager's plan under ``plan``."""
     params = window.params(today=today, cohort_start=_months_before(window.start, COVERAGE_MONTHS))
     plans = plan(conn, window)
     teams = {team: (ww, country) for team, ww, country, _ in _rows(conn, _TEAMS, params)}
     activity = alternation(conn, window).managers
-    slips = slippage(conn, window).by_manager
+    slipped = (slips or slippage(conn, window)).by_manager
     sources = {
         name: {row[0]: row[1:] for row in _rows(conn, sql, params)}
         for name, sql in (
@@ -685,14 +692,81 @@ def scorecard(conn: psycopg.Connection, window: Window, today: date) -> dict[int
                 "meeting_day_share": activity[manager].meeting_day_share,
                 "active_days": activity[manager].active_days,
             }
-        card |= slips.get(manager, _no_slips())
+        card |= slipped.get(manager, _no_slips())
         card |= _coverage(mine, card["open_now"], rates, manager)
+        card["plan"] = mine
         card["ratings"] = {
             metric: _rating(card.get(metric), low, high)
             for metric, (low, high) in benchmarks.get(mine.team, {}).items()
         }
         cards[manager] = card
     return cards
+
+
+# The team review's attention lists (open deals of the scope's members, now): unreliable
+# (pushed later 3+ times; most pushes first), stalled (3+ held meetings, none with a decision
+# maker; most meetings first), stale (idle longer than the stage's rotting days, idle days
+# counted from the last call or held meeting, else creation, in the team's local days; most
+# idle first). Each list: its first %(limit)s in order, and how many it has in all.
+_ATTENTION = f"""
+WITH {_MEMBERS},
+deals AS MATERIALIZED (
+    SELECT pr.id,
+           (SELECT count(*) FROM crm_closedatechange cd
+            WHERE cd.prospect_id = pr.id AND cd.to_date > cd.from_date) AS pushes,
+           h.held, h.with_dm,
+           (now() AT TIME ZONE s.timezone)::date
+             - (greatest(h.last_met, c.last_call, pr.created_at) AT TIME ZONE s.timezone)::date
+             AS idle,
+           coalesce((t.rotting_days ->> pr.stage)::int, {DEFAULT_ROTTING_DAYS}) AS rotting
+    FROM members s
+    JOIN crm_team t ON t.id = s.team_id
+    JOIN crm_prospect pr ON pr.owner_id = s.user_id AND pr.stage = ANY(%(open)s::text[])
+    {_TOUCHES}
+)
+(SELECT 'unreliable', id, pushes, count(*) OVER () FROM deals
+ WHERE pushes >= {UNRELIABLE_PUSHES} ORDER BY pushes DESC, id LIMIT %(limit)s)
+UNION ALL
+(SELECT 'stalled', id, held, count(*) OVER () FROM deals
+ WHERE held >= {STALLED_MEETINGS} AND with_dm = 0 ORDER BY held DESC, id LIMIT %(limit)s)
+UNION ALL
+(SELECT 'stale', id, idle, count(*) OVER () FROM deals
+ WHERE idle > rotting ORDER BY idle DESC, id LIMIT %(limit)s)
+"""
+
+ATTENTION_LIMIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    """Per list: its first prospects in order as (prospect, push count, held meetings or idle
+    days), and its size."""
+
+    lists: dict[str, list[tuple[int, int]]]
+    totals: dict[str, int]
+
+
+def attention(conn: psycopg.Connection, window: Window, limit: int = ATTENTION_LIMIT) -> Attention:
+    lists: dict[str, list[tuple[int, int]]] = {"unreliable": [], "stalled": [], "stale": []}
+    totals = dict.fromkeys(lists, 0)
+    for name, prospect, value, total in _rows(conn, _ATTENTION, window.params(limit=limit)):
+        lists[name].append((prospect, value))
+        totals[name] = total
+    return Attention(lists, totals)
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """The team review's numbers: every manager's scorecard, the slippage, the lists."""
+
+    cards: dict[int, dict[str, Any]]
+    slips: Slippage
+    attention: Attention
+
+
+def review(conn: psycopg.Connection, window: Window, today: date) -> Review:
+    slips = slippage(conn, window)
+    return Review(scorecard(conn, window, today, slips=slips), slips, attention(conn, window))
 
 
 def _card(mine: ManagerPlan, days: int, row: dict[str, Sequence[Any] | None]) -> dict[str, Any]:

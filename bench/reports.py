@@ -331,11 +331,13 @@ def check_plan(api: Json, sql: Mapping[int, Any]) -> Differences:
     return diffs
 
 
-def check_team_review(api: Json, sql: tuple[Mapping[int, Any], Any]) -> Differences:
-    """The plan part, then per manager the slippage counts, the slipped prospects (and which
-    are late) and the unreliable ones with their push counts."""
-    plans, slips = sql
-    diffs = check_plan(api, plans)
+def check_team_review(api: Json, sql: Any) -> Differences:
+    """Every manager's scorecard and plan, then per manager the slippage counts, the slipped
+    prospects (and which are late), and each attention list: its prospects in order with
+    their push count, held meetings or idle days, and its total."""
+    cards, slips, lists = sql.cards, sql.slips, sql.attention
+    diffs = check_scorecard(api, cards)
+    diffs.extend(check_plan(api, {manager: card["plan"] for manager, card in cards.items()}))
     for row in api["managers"]:
         manager = row["manager"]
         mine = slips.by_manager.get(manager, {})
@@ -349,10 +351,15 @@ def check_team_review(api: Json, sql: tuple[Mapping[int, Any], Any]) -> Differen
                     f"slipped prospect {prospect} (manager, late): API {slipped[prospect]}, "
                     f"SQL {(manager, late)}"
                 )
-    unreliable = {item["prospect"]: item["push_count"] for item in api["unreliable"]}
-    if diffs.compare_keys("unreliable prospects", unreliable, slips.unreliable):
-        for prospect, pushes in slips.unreliable.items():
-            diffs.compare(f"prospect {prospect} push_count", unreliable[prospect], pushes)
+    for name, key in (
+        ("unreliable", "push_count"),
+        ("stalled", "held_meetings"),
+        ("stale", "days_idle"),
+    ):
+        shown = [(item["prospect"], item[key]) for item in api[name]]
+        if shown != lists.lists[name]:
+            diffs.append(f"{name}: API {shown[:5]}…, SQL {lists.lists[name][:5]}…")
+        diffs.compare(f"{name}_total", api[f"{name}_total"], lists.totals[name])
     return diffs
 
 
@@ -632,10 +639,7 @@ def build_cases(ctx: Context) -> list[Case]:
             login=ctx.lead,
             path="/api/reports/team-review/",
             params={"period": "2026-10", "team": ctx.team},
-            floor=lambda c: (
-                floor.plan(c, window(team, october)),
-                floor.slippage(c, window(team, october)),
-            ),
+            floor=lambda c: floor.review(c, window(team, october), ctx.today),
             check=check_team_review,
             rows=rows_team_review,
             target_ms=100,
