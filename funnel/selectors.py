@@ -30,6 +30,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -255,8 +256,25 @@ def _reached_counts(names: Sequence[str]) -> dict[str, Count]:
 
 def cohort_reached(scope: Scope, period: Period) -> dict[str, int]:
     """Cohort prospects (created in the period) per furthest funnel stage ever reached,
-    from the stage history. One query."""
-    counts = _cohort_changes(scope, period).aggregate(**_reached_counts(FUNNEL))
+    from the stage history. One query: each prospect's furthest stage (grouped by
+    prospect), then one plain count per stage over those rows, which is cheaper than a
+    distinct count per stage over every change."""
+    rank = Case(
+        *(When(to_stage=stage, then=Value(n)) for n, stage in enumerate(FUNNEL)),
+        output_field=IntegerField(),
+    )
+    furthest = (
+        _cohort_changes(scope, period)
+        .values("prospect_id")
+        .annotate(_furthest=Max(rank))
+        .order_by()
+    )
+    counts = furthest.aggregate(
+        **{
+            stage: Count("prospect_id", filter=Q(_furthest__gte=n))
+            for n, stage in enumerate(FUNNEL)
+        }
+    )
     return {stage: counts[stage] or 0 for stage in FUNNEL}
 
 
