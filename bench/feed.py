@@ -91,7 +91,13 @@ def busy_manager(today: date):
         )
         start = datetime.combine(today - timedelta(days=365), datetime.min.time(), UTC)
         prospects = Prospect.objects.bulk_create(
-            Prospect(owner=user, name=f"Shop {n:03d}", stage="meeting", created_at=start)
+            Prospect(
+                owner=user,
+                name=f"Shop {n:03d}",
+                stage="meeting",
+                furthest_stage="meeting",
+                created_at=start,
+            )
             for n in range(PROSPECTS)
         )
         StageChange.objects.bulk_create(

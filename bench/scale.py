@@ -296,10 +296,13 @@ def domain_tables() -> list[str]:
 
 
 # Columns the application derives from other rows: the database default on load, then
-# rewritten by crm.services.prospect_activity_refresh, prospect_push_count_refresh and
-# activity_days_refresh (which also fills crm_activityday) once everything is in.
+# rewritten by crm.services.prospect_activity_refresh, prospect_push_count_refresh,
+# prospect_furthest_stage_refresh and activity_days_refresh (which also fills
+# crm_activityday) once everything is in.
 _DERIVED: dict[type, frozenset[str]] = {
-    Prospect: frozenset({"held_meetings", "held_with_dm", "last_touch_at", "push_count"}),
+    Prospect: frozenset(
+        {"held_meetings", "held_with_dm", "last_touch_at", "push_count", "furthest_stage"}
+    ),
     Profile: frozenset({"activity_days_tz"}),
     Meeting: frozenset({"ics_sequence"}),
 }
@@ -1942,6 +1945,7 @@ def build(
             _move_sequences(raw)
             services.prospect_activity_refresh()
             services.prospect_push_count_refresh()
+            services.prospect_furthest_stage_refresh()
             services.activity_days_refresh()
             finish = time.perf_counter() - tick
     tick = time.perf_counter()
@@ -2190,6 +2194,18 @@ _CHECKS = (
         """SELECT count(*) FROM crm_prospect p
            WHERE p.push_count <> (SELECT count(*) FROM crm_closedatechange c
                                   WHERE c.prospect_id = p.id AND c.to_date > c.from_date)""",
+    ),
+    (
+        "prospects whose furthest_stage differs from their stage changes",
+        """SELECT count(*) FROM crm_prospect p
+           WHERE p.furthest_stage IS DISTINCT FROM (
+             SELECT s.to_stage FROM crm_stagechange s
+             WHERE s.prospect_id = p.id
+               AND s.to_stage IN ('lead', 'contacted', 'meeting', 'proposal', 'contract')
+             ORDER BY array_position(
+               ARRAY['lead', 'contacted', 'meeting', 'proposal', 'contract'], s.to_stage::text
+             ) DESC
+             LIMIT 1)""",
     ),
     (
         "manager days (crm_activityday) that differ from the calls and held meetings",

@@ -246,6 +246,18 @@ class Prospect(models.Model):
         editable=False,
         help_text="Times the expected close date was moved later (kept by the services).",
     )
+    # Kept by crm.services._record_stage: the furthest funnel stage the prospect ever
+    # entered (SPEC 3.1's "reached"), so the cohort funnel reads one row per prospect
+    # instead of its stage history.
+    furthest_stage = models.CharField(
+        max_length=12,
+        choices=Stage.choices,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text="The furthest funnel stage ever entered (kept by the services).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

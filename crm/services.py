@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
@@ -118,8 +118,13 @@ def _record_stage(
         note=note[:200],
     )
     prospect.stage = to_stage
+    if Stage.rank(to_stage) > Stage.rank(prospect.furthest_stage):
+        prospect.furthest_stage = to_stage
     return change
 
+
+# What _record_stage changes on the prospect.
+STAGE_FIELDS = ("stage", "furthest_stage")
 
 # What _record_close_date changes on the prospect.
 CLOSE_DATE_FIELDS = ("expected_close_date", "push_count")
@@ -279,6 +284,7 @@ def prospect_create(
         source=source,
         source_event=source_event,
         stage=stage,
+        furthest_stage=stage,
         expected_value=expected_value,
         created_at=created_at,
     )
@@ -374,7 +380,7 @@ def prospect_move(
     if to_stage == locked.stage:
         raise ValidationError({"stage": f"The prospect is already in stage {to_stage}."})
     _record_stage(locked, to_stage, by=by, at=at)
-    locked.save(update_fields=["stage", "updated_at"])
+    locked.save(update_fields=[*STAGE_FIELDS, "updated_at"])
     return locked
 
 
@@ -533,7 +539,7 @@ def call_log(
         locked = _lock(prospect)
         if locked.stage == Stage.LEAD:
             _record_stage(locked, Stage.CONTACTED, by=by, at=at, note="call")
-            locked.save(update_fields=["stage", "updated_at"])
+            locked.save(update_fields=[*STAGE_FIELDS, "updated_at"])
             prospect.stage = locked.stage
     activity_changed(manager_id=manager.pk, prospect_id=None if prospect is None else prospect.pk)
     return call
@@ -653,7 +659,7 @@ def meeting_hold(
     prospect = _lock(locked.prospect)
     if Stage.rank(prospect.stage) in (0, 1):  # lead or contacted
         _record_stage(prospect, Stage.MEETING, by=by, at=locked.starts_at, note="meeting held")
-        prospect.save(update_fields=["stage", "updated_at"])
+        prospect.save(update_fields=[*STAGE_FIELDS, "updated_at"])
     activity_changed(manager_id=locked.manager_id, prospect_id=prospect.pk)
     return locked
 
@@ -1142,6 +1148,31 @@ def prospect_push_count_refresh(*, prospect_ids: Iterable[int] | None = None) ->
     if prospect_ids is not None:
         prospects = prospects.filter(pk__in={pk for pk in prospect_ids if pk is not None})
     return prospects.update(push_count=push_count_value(Prospect, CloseDateChange))
+
+
+def furthest_stage_value(change_model) -> Coalesce:
+    """The expression that recomputes Prospect.furthest_stage from the prospect's
+    StageChanges: the latest funnel stage (in funnel order) any of them entered."""
+    rank = Case(
+        *(When(to_stage=stage, then=Value(n)) for n, stage in enumerate(Stage.funnel())),
+        output_field=IntegerField(),
+    )
+    furthest = (
+        change_model.objects.filter(prospect=OuterRef("pk"), to_stage__in=Stage.funnel())
+        .annotate(_rank=rank)
+        .order_by("-_rank")
+        .values("to_stage")[:1]
+    )
+    return Coalesce(Subquery(furthest), Value(""))
+
+
+def prospect_furthest_stage_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:
+    """Recompute the furthest_stage of these prospects (all when None). One UPDATE, for
+    the bench loader after its bulk load; the services keep it as they write."""
+    prospects = Prospect.objects.all()
+    if prospect_ids is not None:
+        prospects = prospects.filter(pk__in={pk for pk in prospect_ids if pk is not None})
+    return prospects.update(furthest_stage=furthest_stage_value(StageChange))
 
 
 def prospect_activity_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:

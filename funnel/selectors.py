@@ -10,7 +10,6 @@ prospects or activities.
 """
 
 import zoneinfo
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,7 +29,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -235,47 +233,24 @@ def resolve_scope(
     return Scope("company", allowed, label="company", company=company)
 
 
-def _cohort_changes(scope: Scope, period: Period):
-    """The funnel-stage changes of the cohort: prospects in scope created in the period."""
-    return StageChange.objects.filter(
-        scope.owner_q("prospect__owner"),
-        scope.window_q("prospect__created_at", "prospect__owner", period),
-        to_stage__in=FUNNEL,
-    )
-
-
-def _reached_counts(names: Sequence[str]) -> dict[str, Count]:
-    """SPEC 3.1 reached(s): the cohort prospects whose furthest stage ever reached is at or
-    past s, i.e. that ever entered s or a later stage (`lost` is not a stage), so a skipped
-    stage is credited and a bounce counts once. One distinct count per stage."""
+def _reached_counts(cohort: Q) -> dict[str, Count]:
+    """SPEC 3.1 reached(s), over prospects: those of ``cohort`` whose furthest stage ever
+    entered (``Prospect.furthest_stage``, kept by the services from the stage history) is
+    s or later, so a skipped stage is credited and a bounce counts once (``lost`` is not a
+    stage). One count per stage."""
     return {
-        name: Count("prospect_id", distinct=True, filter=Q(to_stage__in=FUNNEL[rank:]))
-        for rank, name in enumerate(names)
+        f"reached_{stage}": Count("pk", filter=cohort & Q(furthest_stage__in=FUNNEL[rank:]))
+        for rank, stage in enumerate(FUNNEL)
     }
 
 
 def cohort_reached(scope: Scope, period: Period) -> dict[str, int]:
-    """Cohort prospects (created in the period) per furthest funnel stage ever reached,
-    from the stage history. One query: each prospect's furthest stage (grouped by
-    prospect), then one plain count per stage over those rows, which is cheaper than a
-    distinct count per stage over every change."""
-    rank = Case(
-        *(When(to_stage=stage, then=Value(n)) for n, stage in enumerate(FUNNEL)),
-        output_field=IntegerField(),
-    )
-    furthest = (
-        _cohort_changes(scope, period)
-        .values("prospect_id")
-        .annotate(_furthest=Max(rank))
-        .order_by()
-    )
-    counts = furthest.aggregate(
-        **{
-            stage: Count("prospect_id", filter=Q(_furthest__gte=n))
-            for n, stage in enumerate(FUNNEL)
-        }
-    )
-    return {stage: counts[stage] or 0 for stage in FUNNEL}
+    """Cohort prospects (created in the period) per furthest funnel stage ever reached.
+    One query: one pass over the cohort's prospects."""
+    counts = Prospect.objects.filter(
+        scope.owner_q("owner"), scope.window_q("created_at", "owner", period)
+    ).aggregate(**_reached_counts(Q()))
+    return {stage: counts[f"reached_{stage}"] or 0 for stage in FUNNEL}
 
 
 def flow_entered(scope: Scope, period: Period) -> dict[str, int]:
@@ -839,9 +814,7 @@ def manager_stats(
         history_signed=Count("pk", filter=in_history & Q(signed_on__isnull=False)),
         stalled=Count("pk", filter=STALLED_Q),
         stale=Count("pk", filter=_stale_q()),
-    )
-    reached_facts = _facts(
-        _cohort_changes(scope, period), "prospect__owner_id", **_reached_counts(REACHED)
+        **_reached_counts(cohort),
     )
     # Lost at P's start, from the state now and the changes since (few, by an index on
     # the time): every change to lost is +1 and every reopening -1, so what was lost at
@@ -912,7 +885,6 @@ def manager_stats(
     )
     parts = [
         prospect_facts,
-        reached_facts,
         lost_facts,
         referral_facts,
         meeting_facts,
