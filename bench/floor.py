@@ -301,33 +301,22 @@ WHERE cd.changed_at >= s.lo AND cd.changed_at < s.hi
 GROUP BY 1
 """
 
-_UNRELIABLE = f"""
-WITH {_MEMBERS}
-SELECT pr.id, count(*)
-FROM members s
-JOIN crm_prospect pr ON pr.owner_id = s.user_id AND pr.stage = ANY(%(open)s::text[])
-JOIN crm_closedatechange cd ON cd.prospect_id = pr.id AND cd.to_date > cd.from_date
-GROUP BY 1
-HAVING count(*) >= {UNRELIABLE_PUSHES}
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class Slippage:
     """Per manager: slipped count and value, late slips, pull-ins; per prospect: the slipped
-    ones (their manager and whether late) and the unreliable ones (their push count)."""
+    ones (their manager and whether late)."""
 
     by_manager: dict[int, dict[str, Any]]
     slipped: dict[int, tuple[int, bool]]
-    unreliable: dict[int, int]
 
 
 def slippage(conn: psycopg.Connection, window: Window) -> Slippage:
     """SPEC 3.5. Slipped: a change made during P moved the close date from inside P to after
     P, and at P's end (the last stage and close-date changes before it) the prospect was open
     with its close date after P; late when the last such change is in the team's last 5
-    working days of P. Pulled in: changes during P from after P into P. Unreliable: open
-    now, with 3 or more changes that moved the date later."""
+    working days of P. Pulled in: changes during P from after P into P. (Unreliable close
+    dates are one of the attention lists, ``attention``.)"""
     params = window.params()
     late_from = late_slip_start(conn, window)
     by_manager: dict[int, dict[str, Any]] = {}
@@ -342,8 +331,7 @@ def slippage(conn: psycopg.Connection, window: Window) -> Slippage:
         mine["late_slips"] += late
     for owner, pulled in _rows(conn, _PULLED_IN, params):
         by_manager.setdefault(owner, _no_slips())["pulled_in"] = pulled
-    unreliable = dict(_rows(conn, _UNRELIABLE, params))
-    return Slippage(by_manager, slipped, unreliable)
+    return Slippage(by_manager, slipped)
 
 
 def _no_slips() -> dict[str, Any]:

@@ -296,9 +296,8 @@ def domain_tables() -> list[str]:
 
 
 # Columns the application derives from other rows: the database default on load, then
-# rewritten by crm.services.prospect_activity_refresh, prospect_push_count_refresh,
-# prospect_furthest_stage_refresh and activity_days_refresh (which also fills
-# crm_activityday) once everything is in.
+# rewritten by crm.services.prospect_activity_refresh, prospect_history_refresh and
+# activity_days_refresh (which also fills crm_activityday) once everything is in.
 _DERIVED: dict[type, frozenset[str]] = {
     Prospect: frozenset(
         {"held_meetings", "held_with_dm", "last_touch_at", "push_count", "furthest_stage"}
@@ -1944,8 +1943,7 @@ def build(
             tick = time.perf_counter()
             _move_sequences(raw)
             services.prospect_activity_refresh()
-            services.prospect_push_count_refresh()
-            services.prospect_furthest_stage_refresh()
+            services.prospect_history_refresh()
             services.activity_days_refresh()
             finish = time.perf_counter() - tick
     tick = time.perf_counter()

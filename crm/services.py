@@ -1141,15 +1141,6 @@ def push_count_value(prospect_model, change_model) -> Coalesce:
     return Coalesce(Subquery(pushes), Value(0))
 
 
-def prospect_push_count_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:
-    """Recount the push_count of these prospects (all when None). One UPDATE, for the demo
-    and the bench loader after their bulk loads; the services keep it as they write."""
-    prospects = Prospect.objects.all()
-    if prospect_ids is not None:
-        prospects = prospects.filter(pk__in={pk for pk in prospect_ids if pk is not None})
-    return prospects.update(push_count=push_count_value(Prospect, CloseDateChange))
-
-
 def furthest_stage_value(change_model) -> Coalesce:
     """The expression that recomputes Prospect.furthest_stage from the prospect's
     StageChanges: the latest funnel stage (in funnel order) any of them entered."""
@@ -1166,13 +1157,17 @@ def furthest_stage_value(change_model) -> Coalesce:
     return Coalesce(Subquery(furthest), Value(""))
 
 
-def prospect_furthest_stage_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:
-    """Recompute the furthest_stage of these prospects (all when None). One UPDATE, for
-    the bench loader after its bulk load; the services keep it as they write."""
+def prospect_history_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:
+    """Recompute what the services keep on these prospects (all when None) from their
+    close-date and stage history, ``push_count`` and ``furthest_stage``. One UPDATE, for
+    the bench loader after its bulk load; the services keep both as they write."""
     prospects = Prospect.objects.all()
     if prospect_ids is not None:
         prospects = prospects.filter(pk__in={pk for pk in prospect_ids if pk is not None})
-    return prospects.update(furthest_stage=furthest_stage_value(StageChange))
+    return prospects.update(
+        push_count=push_count_value(Prospect, CloseDateChange),
+        furthest_stage=furthest_stage_value(StageChange),
+    )
 
 
 def prospect_activity_refresh(*, prospect_ids: Iterable[int] | None = None) -> int:

@@ -19,7 +19,7 @@ throw every cached chart away, and an ``m2m_changed`` receiver costs each
 Not seen (no signal is sent): ``QuerySet.update()``, ``bulk_create()`` and raw SQL. In
 crm.services those are ``activity_days_refresh`` (DELETE + INSERT … SELECT of ActivityDay,
 UPDATE of Profile.activity_days_tz), ``prospect_activity_refresh`` and
-``prospect_push_count_refresh`` (UPDATE of Prospect caches), ``referral_receive``'s
+``prospect_history_refresh`` (UPDATE of Prospect caches), ``referral_receive``'s
 UPDATE of the referred prospect's source, ``user_create``'s UPDATE of Team.lead and the
 calendar token rotations. Each of the first four runs inside a service that also saves
 a Call, Meeting, Team, Referral or Profile (which is seen); the demo and bench loaders'

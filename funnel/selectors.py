@@ -996,16 +996,19 @@ def with_attention_flags(prospects: QuerySet, scope: Scope, *, now: datetime) ->
     ``scope`` is never stale (it has no cutoff)."""
     cutoffs = stale_cutoffs(scope, now)
     cutoff = _cutoff_case(cutoffs) if cutoffs else Value(None, output_field=DateTimeField())
-    return prospects.annotate(
-        _cutoff=cutoff,
-        unreliable=ExpressionWrapper(UNRELIABLE_Q, output_field=BooleanField()),
-        stale=ExpressionWrapper(_stale_q(), output_field=BooleanField()),
-        stalled=ExpressionWrapper(STALLED_Q, output_field=BooleanField()),
-    )
+    return prospects.annotate(_cutoff=cutoff, **_flag_annotations())
 
 
-def _flag(q: Q) -> ExpressionWrapper:
-    return ExpressionWrapper(q, output_field=BooleanField())
+def _attention_flags() -> dict[str, Q]:
+    """Each attention flag's condition (``stale`` reads the ``_cutoff`` annotation)."""
+    return {"unreliable": UNRELIABLE_Q, "stalled": STALLED_Q, "stale": _stale_q()}
+
+
+def _flag_annotations() -> dict[str, ExpressionWrapper]:
+    return {
+        name: ExpressionWrapper(condition, output_field=BooleanField())
+        for name, condition in _attention_flags().items()
+    }
 
 
 def attention_prospects(
@@ -1044,7 +1047,7 @@ def attention_prospects(
             ),
             output_field=DateField(),
         )
-    flags = {"unreliable": UNRELIABLE_Q, "stalled": STALLED_Q, "stale": _stale_q()}
+    flags = _attention_flags()
     open_prospects = Prospect.objects.filter(
         scope.owner_in_q("owner"), stage__in=Stage.open_stages()
     ).annotate(
@@ -1064,10 +1067,7 @@ def attention_prospects(
         )
     rows = list(
         open_prospects.filter(pk__in=tops[0].union(*tops[1:], all=True))
-        .annotate(
-            **{flag: _flag(q) for flag, q in flags.items()},
-            **sizes,
-        )
+        .annotate(**_flag_annotations(), **sizes)
         .values(
             "pk",
             "name",

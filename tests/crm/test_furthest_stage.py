@@ -1,7 +1,7 @@
 """Prospect.furthest_stage: the furthest funnel stage the prospect ever entered (SPEC 3.1's
 "reached"), kept by the services on every stage change, whichever way it comes (create,
 move, an auto-advancing call, sign, lose, reopen), and recomputed from the history by
-``prospect_furthest_stage_refresh`` after a bulk load."""
+``prospect_history_refresh`` after a bulk load."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -74,7 +74,7 @@ def test_refresh_recomputes_rows_written_behind_the_services_back(manager):
     )
 
     # when the loader recomputes
-    services.prospect_furthest_stage_refresh()
+    services.prospect_history_refresh()
 
     # then meeting for the first, and the other's own history (its creation) for the other
     assert (furthest(prospect), furthest(other)) == (Stage.MEETING, from_history(other))

@@ -74,7 +74,7 @@ def test_refresh_recounts_rows_written_behind_the_services_back(manager):
     assert pushes(prospect) == 0
 
     # when the loader recounts
-    services.prospect_push_count_refresh()
+    services.prospect_history_refresh()
 
     # then 2 pushes (Dec 1 → Dec 9, Dec 2 → Jan 2), and none for the other prospect
     assert (pushes(prospect), pushes(other)) == (2, 0)
