@@ -107,6 +107,31 @@ def test_personal_feed_round_trips_every_property(client, manager, acme):
     assert event.decoded("DTSTAMP").tzinfo is not None
 
 
+def test_contacts_are_listed_by_name_and_a_stray_attendee_is_not_lost(client, manager, acme):
+    # given a meeting inviting Zoe and Adam of Acme, and (written around the services,
+    # which only allow the prospect's own contacts) Bea, a contact of another prospect
+    zoe = services.contact_create(prospect=acme, name="Zoe", email="zoe@acme.example")
+    adam = services.contact_create(prospect=acme, name="Adam", email="adam@acme.example")
+    other = factories.prospect(manager, name="Other AG")
+    bea = services.contact_create(
+        prospect=other, name="Bea", email="bea@other.example", is_decision_maker=True
+    )
+    meeting = factories.meeting(acme, starts_at=NOW + timedelta(days=1), attendees=[zoe, adam])
+    meeting.attendees.add(bea)
+
+    event = vevents(read(client.get(feed_url(manager))))[f"meeting-{meeting.pk}@funnelbook"]
+
+    # then every invited contact is there, in name order, and Bea, who decides for her
+    # own prospect, is not taken for Acme's decision maker
+    assert [str(a) for a in event["ATTENDEE"]] == [
+        "mailto:adam@acme.example",
+        "mailto:bea@other.example",
+        "mailto:zoe@acme.example",
+    ]
+    assert "Contacts: Adam, Bea, Zoe\n" in str(event["DESCRIPTION"])
+    assert "Decision maker: not known yet" in str(event["DESCRIPTION"])
+
+
 def meeting_updated(meeting) -> datetime:
     meeting.refresh_from_db()
     return meeting.updated_at.replace(microsecond=0)
@@ -336,8 +361,9 @@ def test_the_feed_takes_a_constant_number_of_queries(
     url = feed_url(manager)
     grow(2)
     # built: the token, the version (meetings, contacts, attendances, who goes), then
-    # meetings, invited contacts, decision makers, attendances and who goes
-    with django_assert_num_queries(10):
+    # meetings, their managers, who is invited, the prospects' contacts, attendances and
+    # who goes
+    with django_assert_num_queries(11):
         small = client.get(url)
     # polled again, unchanged: the token and the version, the body from the cache
     with django_assert_num_queries(5):
@@ -345,7 +371,7 @@ def test_the_feed_takes_a_constant_number_of_queries(
     with django_assert_num_queries(5):
         assert client.get(url).content == small.content
     grow(20)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         large = client.get(url)
     with django_assert_num_queries(5):
         assert client.get(url).content == large.content

@@ -829,6 +829,42 @@ def test_a_time_in_the_repeated_hour_is_written_in_utc(instant):
     assert event.decoded("DTEND") == instant + timedelta(minutes=20)
 
 
+def test_a_meeting_across_the_repeated_hour_ends_after_it_starts():
+    # given 20 minutes from 02:50 CEST (00:50Z) to 02:10 CET (01:10Z) on 25 October 2026:
+    # the wall clock goes back, the instants do not
+    starts_at = datetime(2026, 10, 25, 0, 50, tzinfo=UTC)
+    item = _item(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=20))
+
+    [event] = _events(_build([item]))
+
+    # then it is written (both ends in the repeated hour, so in UTC), not refused
+    assert event.decoded("DTSTART") == starts_at
+    assert event.decoded("DTEND") == starts_at + timedelta(minutes=20)
+    assert event["DTEND"].to_ical() == b"20261025T011000Z"
+
+
+@pytest.mark.parametrize(
+    ("instant", "local"),
+    [
+        # the day before, the day of and the day after the clocks go back: only the
+        # repeated hour itself is written in UTC
+        (datetime(2026, 10, 24, 0, 30, tzinfo=UTC), "20261024T023000"),
+        (datetime(2026, 10, 24, 23, 30, tzinfo=UTC), "20261025T013000"),
+        (datetime(2026, 10, 25, 2, 0, tzinfo=UTC), "20261025T030000"),
+        (datetime(2026, 10, 26, 1, 30, tzinfo=UTC), "20261026T023000"),
+        # and the skipped hour in spring does not exist, so nothing there is ambiguous
+        (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "20260329T033000"),
+    ],
+)
+def test_times_next_to_the_repeated_hour_keep_their_zone(instant, local):
+    item = _item(starts_at=instant, ends_at=instant + timedelta(minutes=20))
+
+    lines = _lines(_build([item]))
+
+    assert f"DTSTART;TZID=Europe/Berlin:{local}" in lines
+    assert _utc(_events(_build([item]))[0], "DTSTART") == instant
+
+
 def test_without_a_stamp_each_dtstamp_is_the_items_own_last_change():
     # given two items changed at different moments
     first = _item(uid="a@funnelbook", last_modified=datetime(2026, 10, 1, 8, tzinfo=UTC))
