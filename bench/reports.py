@@ -170,8 +170,9 @@ def serving() -> Iterator[tuple[str, int]]:
     client every request goes to the same thread, so the database connection persists
     between requests as it would in a production worker.
     """
-    from django.core.handlers.wsgi import WSGIHandler
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    from config.wsgi import application  # the production entry point, see its docstring
 
     class QuietHandler(WSGIRequestHandler):
         def setup(self) -> None:
@@ -184,7 +185,7 @@ def serving() -> Iterator[tuple[str, int]]:
             pass
 
     server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-    server.set_app(CountQueries(WSGIHandler()))
+    server.set_app(CountQueries(application))
     thread = threading.Thread(target=server.serve_forever, name="bench-server", daemon=True)
     thread.start()
     try:
@@ -552,7 +553,9 @@ def build_cases(ctx: Context) -> list[Case]:
 
     company, team = ctx.teams, (ctx.team,)
     team_label = f"team {ctx.team}"
-    q3, october, november = quarter("2026-Q3"), month("2026-10"), month("2026-11")
+    q3, october = quarter("2026-Q3"), month("2026-10")
+    current_label = f"{ctx.today:%Y-%m}"  # the plan's pace is for the month in progress
+    current = month(current_label)
     funnel = "/api/reports/funnel/"
     return [
         Case(
@@ -622,11 +625,11 @@ def build_cases(ctx: Context) -> list[Case]:
             group="plan",
             report="plan (current period)",
             scope=team_label,
-            period="2026-11",
+            period=current_label,
             login=ctx.lead,
             path="/api/reports/plan/",
-            params={"period": "2026-11", "team": ctx.team},
-            floor=lambda c: floor.plan(c, window(team, november)),
+            params={"period": current_label, "team": ctx.team},
+            floor=lambda c: floor.plan(c, window(team, current)),
             check=check_plan,
             rows=rows_plan,
             target_ms=100,
