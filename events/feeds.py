@@ -183,7 +183,8 @@ def _version(
     meeting saved), and a deletion moves a count, so an unchanged version means unchanged
     bytes. (Names of other people, the members of a team feed or an event's attendees,
     are not in it: a cached feed also expires after a few minutes, see events.views.)
-    Four aggregate queries."""
+    Three aggregate queries: the feed's own attendances are among everyone's attendances
+    of the same events, so those cover both."""
     meetings = meetings.filter(ends_at__gt=window.start, starts_at__lt=window.end)
     attendances = attendances.filter(
         event__ends_at__gt=window.start, event__starts_at__lt=window.end
@@ -196,10 +197,9 @@ def _version(
             n=Count("pk"), ids=Sum("pk"), at=Max("updated_at"), of=Max("prospect__updated_at")
         ),
         contacts.aggregate(n=Count("pk"), ids=Sum("pk"), at=Max("updated_at")),
-        attendances.aggregate(
+        going.aggregate(
             n=Count("pk"), ids=Sum("pk"), at=Max("updated_at"), of=Max("event__updated_at")
         ),
-        going.aggregate(n=Count("pk"), ids=Sum("pk"), at=Max("updated_at")),
     ]
     return tuple(tuple(sorted(part.items())) for part in parts)
 

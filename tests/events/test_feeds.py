@@ -342,6 +342,33 @@ def test_a_deleted_meeting_changes_the_etag(client, manager, acme):
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
+def test_every_change_to_an_event_in_the_feed_changes_the_etag(client, manager, stranger):
+    # given an event the manager goes to
+    expo = factories.event(name="Expo", starts_at=factories.moment(26, 8))
+    event_services.event_attend(event=expo, manager=manager)
+    url = feed_url(manager)
+    etags = [client.get(url)["ETag"]]
+
+    def answer() -> bytes:
+        response = client.get(url, HTTP_IF_NONE_MATCH=etags[-1])
+        assert response.status_code == 200  # a new feed, not the 304 of the old one
+        etags.append(response["ETag"])
+        return response.content.replace(b"\r\n ", b"")  # unfolded
+
+    # when someone else joins, the event is edited, the manager attends, then cancels
+    event_services.event_attend(event=expo, manager=stranger)
+    assert stranger.email.encode() in answer()
+    event_services.event_update(event=expo, data={"location": "Hall 7"})
+    assert b"LOCATION:Hall 7" in answer()
+    event_services.event_attend(event=expo, manager=manager, status="attended")
+    assert b"STATUS:CONFIRMED" in answer()
+    event_services.event_attend(event=expo, manager=manager, status="cancelled")
+    assert b"STATUS:CANCELLED" in answer()
+
+    # then each change gave a new version of the feed
+    assert len(set(etags)) == 5
+
+
 def test_an_empty_feed_is_a_valid_calendar(client, manager):
     calendar = read(client.get(feed_url(manager)))
     assert calendar.walk("VEVENT") == []
@@ -360,20 +387,20 @@ def test_the_feed_takes_a_constant_number_of_queries(
 
     url = feed_url(manager)
     grow(2)
-    # built: the token, the version (meetings, contacts, attendances, who goes), then
-    # meetings, their managers, who is invited, the prospects' contacts, attendances and
-    # who goes
-    with django_assert_num_queries(11):
+    # built: the token, the version (meetings, contacts, everyone's attendances of the
+    # events), then meetings, their managers, who is invited, the prospects' contacts,
+    # attendances and who goes
+    with django_assert_num_queries(10):
         small = client.get(url)
     # polled again, unchanged: the token and the version, the body from the cache
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(url, HTTP_IF_NONE_MATCH=small["ETag"]).status_code == 304
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(url).content == small.content
     grow(20)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         large = client.get(url)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(url).content == large.content
     assert len(read(small).walk("VEVENT")) == 4
     assert len(read(large).walk("VEVENT")) == 44
