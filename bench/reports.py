@@ -966,6 +966,7 @@ def run(args: argparse.Namespace, url: str) -> tuple[list[Result], dict[str, Any
         ctx = context(conn, args)
         jit = conn.execute("SHOW jit").fetchone()[0]
         page_cost = conn.execute("SHOW random_page_cost").fetchone()[0]
+        work_mem = conn.execute("SHOW work_mem").fetchone()[0]
         cases = [case for case in build_cases(ctx) if case.group in args.groups]
         with serving() as (host, port):
             client = Client(host, port, args.password)
@@ -979,6 +980,7 @@ def run(args: argparse.Namespace, url: str) -> tuple[list[Result], dict[str, Any
         "today": ctx.today.isoformat(),
         "jit": jit,
         "random_page_cost": page_cost,
+        "work_mem": work_mem,
         "team": ctx.team,
         "load_average": [round(load, 2) for load in os.getloadavg()],
     }
@@ -1001,7 +1003,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"Median of {meta['runs']} runs after a warm-up; queries include authentication; "
-            f"PostgreSQL jit={meta['jit']}, random_page_cost={meta['random_page_cost']}; "
+            f"PostgreSQL jit={meta['jit']}, random_page_cost={meta['random_page_cost']}, "
+            f"work_mem={meta['work_mem']}; "
             f"today {meta['today']}; load average "
             f"{', '.join(map(str, meta['load_average']))} (1, 5, 15 min)."
         )
