@@ -174,8 +174,8 @@ def build_calendar(
 
 @functools.lru_cache(maxsize=20_000)
 def _vevent(item: CalendarItem, method: str, dtstamp: str | None) -> bytes:
-    """The VEVENT of ``item`` as folded bytes (bytes alone: the cycle collector ignores
-    them, while each tuple cached with them was walked at its next collections).
+    """The VEVENT of ``item`` as folded bytes (bytes alone, which the cycle collector
+    never walks, rather than a tuple of them and the zone and years of each item).
 
     Written line by line rather than through icalendar's components: a feed of a busy
     manager holds thousands of events, and the library spends about 0.4 ms on each (most
@@ -214,7 +214,7 @@ def _vevent(item: CalendarItem, method: str, dtstamp: str | None) -> bytes:
     local_start = _aware(starts_at, "starts_at").astimezone(zone)
     local_end = _aware(ends_at, "ends_at").astimezone(zone)
     # The instants, not the wall-clock times: in the hour that repeats when clocks go back,
-    # 01:10 the second time comes after 01:50 the first time.
+    # 02:10 the second time comes after 02:50 the first time.
     if ends_at <= starts_at:
         raise ValueError(
             f"ends_at {local_end.isoformat()} is not after starts_at {local_start.isoformat()}"
