@@ -865,6 +865,26 @@ def test_times_next_to_the_repeated_hour_keep_their_zone(instant, local):
     assert _utc(_events(_build([item]))[0], "DTSTART") == instant
 
 
+def test_items_that_differ_only_in_time_are_written_apart():
+    # given an item and the same one moved by an hour: equal UID, sequence and description
+    # (what an item's hash is made of), so they share a hash but are not equal
+    first = _item()
+    moved = first._replace(
+        starts_at=first.starts_at + timedelta(hours=1), ends_at=first.ends_at + timedelta(hours=1)
+    )
+    assert hash(first) == hash(moved)
+    assert first != moved
+    same = first._replace()
+    assert hash(first) == hash(same)
+    assert first == same
+
+    # when both are written, one after the other (each VEVENT is cached under its item)
+    before, after = _events(_build([first], stamp=None)), _events(_build([moved], stamp=None))
+
+    # then each has its own times
+    assert _utc(after[0], "DTSTART") - _utc(before[0], "DTSTART") == timedelta(hours=1)
+
+
 def test_without_a_stamp_each_dtstamp_is_the_items_own_last_change():
     # given two items changed at different moments
     first = _item(uid="a@funnelbook", last_modified=datetime(2026, 10, 1, 8, tzinfo=UTC))
