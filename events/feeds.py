@@ -250,8 +250,8 @@ def _meeting_items(
 ) -> list[CalendarItem]:
     """Four queries: the meetings, their managers, who each meeting invites, and the
     contacts of their prospects (the invited and the decision makers are among them: a
-    meeting's attendees are contacts of its prospect, see ``crm.services``; one that is
-    not is read on its own).
+    meeting's attendees are contacts of its prospect, see ``crm.services``; when one is
+    not, the contacts are read again with it).
 
     Read as tuples, and what repeats from one meeting to the next (the manager, a
     prospect's lines, a contact) is made once: a busy manager's year is about 5,000
@@ -282,15 +282,11 @@ def _meeting_items(
         meeting_id__in=meetings.values("pk")
     ).values_list("contact_id", "meeting_id"):
         invited_ids[contact_id].append(meeting_id)
-    contacts = Contact.objects.filter(prospect_id__in=meetings.values("prospect_id"))
-    contact_rows = _contact_rows(contacts)
+    of_prospects = Q(prospect_id__in=meetings.values("prospect_id"))
+    contact_rows = _contact_rows(Contact.objects.filter(of_prospects))
     missing = invited_ids.keys() - {row[0] for row in contact_rows}
     if missing:  # not a contact of the meeting's prospect: written by hand, not the services
-        contact_rows = sorted(
-            contact_rows + _contact_rows(Contact.objects.filter(pk__in=missing)),
-            key=lambda row: (row[2], row[0]),
-        )
-    # Contacts in name order, so each meeting's list is in name order too.
+        contact_rows = _contact_rows(Contact.objects.filter(of_prospects | Q(pk__in=missing)))
     invited: dict[int, list[tuple[Person, str]]] = defaultdict(list)
     deciders: dict[int, list[str]] = defaultdict(list)
     for contact_id, prospect_id, name, title, email, is_decision_maker in contact_rows:
@@ -371,6 +367,7 @@ def _meeting_items(
 
 
 def _contact_rows(contacts: QuerySet[Contact]) -> list[tuple]:
+    """In name order, so that each meeting's invited list is too."""
     return list(
         contacts.order_by("name", "pk").values_list(
             "pk", "prospect_id", "name", "title", "email", "is_decision_maker"
