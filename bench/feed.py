@@ -101,7 +101,7 @@ def busy_manager(today: date):
             for n in range(PROSPECTS)
         )
         StageChange.objects.bulk_create(
-            StageChange(prospect=p, from_stage="", to_stage="meeting", changed_at=start)
+            StageChange(prospect=p, owner=user, from_stage="", to_stage="meeting", changed_at=start)
             for p in prospects
         )
         contacts = Contact.objects.bulk_create(

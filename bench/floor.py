@@ -269,11 +269,10 @@ def late_slip_start(conn: psycopg.Connection, window: Window) -> dict[int, date 
 _SLIPPED = f"""
 WITH {_MEMBERS},
 slips AS (
-    SELECT cd.prospect_id, pr.owner_id, s.team_id, s.timezone, s.hi,
+    SELECT cd.prospect_id, cd.owner_id, s.team_id, s.timezone, s.hi,
            max(cd.changed_at) AS slip_at
     FROM members s
-    JOIN crm_prospect pr ON pr.owner_id = s.user_id
-    JOIN crm_closedatechange cd ON cd.prospect_id = pr.id
+    JOIN crm_closedatechange cd ON cd.owner_id = s.user_id
     WHERE cd.changed_at >= s.lo AND cd.changed_at < s.hi
       AND cd.from_date BETWEEN %(start)s AND %(end)s AND cd.to_date > %(end)s
     GROUP BY 1, 2, 3, 4, 5
@@ -292,10 +291,9 @@ WHERE (SELECT sc.to_stage FROM crm_stagechange sc
 
 _PULLED_IN = f"""
 WITH {_MEMBERS}
-SELECT pr.owner_id, count(*)
+SELECT cd.owner_id, count(*)
 FROM members s
-JOIN crm_prospect pr ON pr.owner_id = s.user_id
-JOIN crm_closedatechange cd ON cd.prospect_id = pr.id
+JOIN crm_closedatechange cd ON cd.owner_id = s.user_id
 WHERE cd.changed_at >= s.lo AND cd.changed_at < s.hi
   AND cd.from_date > %(end)s AND cd.to_date BETWEEN %(start)s AND %(end)s
 GROUP BY 1

@@ -249,8 +249,8 @@ _COLUMNS: dict[type, tuple[str, ...]] = {
     Contact: _words(
         "id prospect_id name title email phone is_decision_maker created_at updated_at"
     ),
-    StageChange: _words("id prospect_id from_stage to_stage changed_at by_id note"),
-    CloseDateChange: _words("id prospect_id from_date to_date changed_at by_id"),
+    StageChange: _words("id prospect_id from_stage to_stage changed_at by_id note owner_id"),
+    CloseDateChange: _words("id prospect_id from_date to_date changed_at by_id owner_id"),
     Call: _words(
         "id manager_id prospect_id at duration direction kind outcome notes created_at updated_at"
     ),
@@ -1730,7 +1730,7 @@ class _ManagerYear:
             )
             for from_stage, to_stage, t, note in p.changes:
                 change_rows.append(
-                    (ids.take(StageChange), p.id, from_stage, to_stage, _dt(t), owner, note)
+                    (ids.take(StageChange), p.id, from_stage, to_stage, _dt(t), owner, note, owner)
                 )
             for from_date, to_date, t in p.closes:
                 close_rows.append(
@@ -1740,6 +1740,7 @@ class _ManagerYear:
                         None if from_date is None else date.fromordinal(from_date),
                         date.fromordinal(to_date),
                         _dt(t),
+                        owner,
                         owner,
                     )
                 )
@@ -2031,6 +2032,13 @@ def _analyze(*, vacuum: bool) -> None:
 # --- consistency, in SQL (fast enough for the full size) -----------------------------------
 
 _CHECKS = (
+    (
+        "stage or close-date change whose owner is not its prospect's",
+        """SELECT (SELECT count(*) FROM crm_stagechange s
+                   JOIN crm_prospect p ON p.id = s.prospect_id WHERE s.owner_id <> p.owner_id)
+                + (SELECT count(*) FROM crm_closedatechange c
+                   JOIN crm_prospect p ON p.id = c.prospect_id WHERE c.owner_id <> p.owner_id)""",
+    ),
     (
         "prospects without a StageChange",
         """SELECT count(*) FROM crm_prospect p

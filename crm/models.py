@@ -366,6 +366,18 @@ class StageChange(models.Model):
     """One stage transition of a prospect; the first row of a prospect has no from_stage."""
 
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="stage_changes")
+    # The prospect's owner, copied when the row is written (a prospect's owner never
+    # changes): a team's or a manager's history of a period is then read by the
+    # (owner, changed_at) index alone, not by joining every change of the period to its
+    # prospect.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        editable=False,
+        help_text="The prospect's owner (copied by the services).",
+    )
     from_stage = models.CharField(max_length=12, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=12, choices=Stage.choices)
     changed_at = models.DateTimeField(default=timezone.now)
@@ -378,6 +390,7 @@ class StageChange(models.Model):
         ordering = ["prospect_id", "changed_at", "id"]
         indexes = [
             models.Index(fields=["prospect", "changed_at"], name="stagechange_prospect_at"),
+            models.Index(fields=["owner", "changed_at"], name="stagechange_owner_at"),
             models.Index(fields=["changed_at", "to_stage"], name="stagechange_at_stage"),
             # The cohort funnel: each cohort prospect's stages, read from the index alone.
             models.Index(fields=["prospect", "to_stage"], name="stagechange_prospect_stage"),
@@ -408,6 +421,18 @@ class CloseDateChange(models.Model):
     prospect = models.ForeignKey(
         Prospect, on_delete=models.CASCADE, related_name="close_date_changes"
     )
+    # The prospect's owner, copied when the row is written (a prospect's owner never
+    # changes): a team's or a manager's history of a period is then read by the
+    # (owner, changed_at) index alone, not by joining every change of the period to its
+    # prospect.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        editable=False,
+        help_text="The prospect's owner (copied by the services).",
+    )
     from_date = models.DateField(null=True, blank=True)
     to_date = models.DateField(null=True, blank=True)
     changed_at = models.DateTimeField(default=timezone.now)
@@ -419,6 +444,7 @@ class CloseDateChange(models.Model):
         ordering = ["prospect_id", "changed_at", "id"]
         indexes = [
             models.Index(fields=["prospect", "changed_at"], name="closedate_prospect_at"),
+            models.Index(fields=["owner", "changed_at"], name="closedate_owner_at"),
             models.Index(fields=["changed_at"], name="closedate_at"),
         ]
 

@@ -111,6 +111,7 @@ def _record_stage(
     changed_at = max(at, last) if last else at
     change = StageChange.objects.create(
         prospect=prospect,
+        owner_id=prospect.owner_id,
         from_stage=prospect.stage,
         to_stage=to_stage,
         changed_at=changed_at,
@@ -146,6 +147,7 @@ def _record_close_date(
     )
     change = CloseDateChange.objects.create(
         prospect=prospect,
+        owner_id=prospect.owner_id,
         from_date=prospect.expected_close_date,
         to_date=to_date,
         changed_at=max(at, last or prospect.created_at),
@@ -291,7 +293,12 @@ def prospect_create(
     prospect.full_clean()
     prospect.save()
     StageChange.objects.create(
-        prospect=prospect, from_stage="", to_stage=stage, changed_at=created_at, by=by
+        prospect=prospect,
+        owner_id=prospect.owner_id,
+        from_stage="",
+        to_stage=stage,
+        changed_at=created_at,
+        by=by,
     )
     if expected_close_date is not None:
         _record_close_date(prospect, expected_close_date, by=by, at=created_at)

@@ -21,6 +21,7 @@ from funnel.models import BenchmarkMetric
 from funnel.periods import Period, PeriodError, WorkCalendar, local_day, parse_period
 
 RATIO_PLACES = Decimal("0.0001")
+CENT = Decimal("0.01")
 PLAN_METRICS = selectors.ACTUAL_METRICS
 LATE_WORKING_DAYS = 5  # SPEC 3.5: a late slip is dated in the last 5 working days of P
 VIEWS = ("cohort", "flow")
@@ -129,9 +130,11 @@ def _number(value: Decimal | int | None, metric: str) -> str | Decimal | int | N
     if value is None:
         return None
     if metric == "revenue":
-        return str(Decimal(value).quantize(Decimal("0.01")))
+        return str(Decimal(value).quantize(CENT))
+    if type(value) is int:  # most counts: already whole (the same as the general path)
+        return value
     value = Decimal(value)
-    return int(value) if value == value.to_integral_value() else value.quantize(Decimal("0.01"))
+    return int(value) if value == value.to_integral_value() else value.quantize(CENT)
 
 
 def plan_report(user: AbstractBaseUser, params: Mapping[str, str]) -> dict[str, Any]:
@@ -167,9 +170,11 @@ def _plan_section(request: Request, managers=None) -> dict[str, Any]:
             )
         days, elapsed = per_team[manager.team_id]
         metrics_out = {}
+        actuals = manager.actuals  # a dict made on each read of the property: read once
+        planned = targets.get(manager.manager_id, {})
         for metric in PLAN_METRICS:
-            target = targets.get(manager.manager_id, {}).get(metric)
-            actual = manager.actuals[metric]
+            target = planned.get(metric)
+            actual = actuals[metric]
             result = metrics.Attainment(metric, target, actual, days, elapsed)
             pairs[metric].append((target, actual))
             status = result.status

@@ -140,7 +140,9 @@ def test_the_database_refuses_a_bad_row_in_a_bulk_create(manager):
 
 def test_a_valid_stage_change_row_is_accepted(prospect):
     # when
-    StageChange.objects.create(prospect=prospect, from_stage=Stage.LEAD, to_stage=Stage.MEETING)
+    StageChange.objects.create(
+        prospect=prospect, owner=prospect.owner, from_stage=Stage.LEAD, to_stage=Stage.MEETING
+    )
 
     # then
     assert StageChange.objects.filter(prospect=prospect).count() == 2
@@ -155,7 +157,12 @@ def test_a_valid_stage_change_row_is_accepted(prospect):
 )
 def test_the_database_refuses_a_bad_stage_change(prospect, from_stage, to_stage, constraint):
     # when / then
-    row = {"prospect": prospect, "from_stage": from_stage, "to_stage": to_stage}
+    row = {
+        "prospect": prospect,
+        "owner": prospect.owner,
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+    }
     _refused(StageChange, row, constraint)
 
 

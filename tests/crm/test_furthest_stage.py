@@ -67,7 +67,13 @@ def test_refresh_recomputes_rows_written_behind_the_services_back(manager):
     other = factories.prospect(manager, created_at=utc(2))
     Prospect.objects.filter(pk__in=[prospect.pk, other.pk]).update(furthest_stage="")
     StageChange.objects.bulk_create(
-        StageChange(prospect=prospect, from_stage=before, to_stage=after, changed_at=utc(day))
+        StageChange(
+            prospect=prospect,
+            owner=manager,
+            from_stage=before,
+            to_stage=after,
+            changed_at=utc(day),
+        )
         for day, (before, after) in enumerate(
             [(Stage.LEAD, Stage.MEETING), (Stage.MEETING, Stage.CONTACTED)], start=3
         )

@@ -68,7 +68,7 @@ def test_refresh_recounts_rows_written_behind_the_services_back(manager):
     other = factories.prospect(manager, created_at=utc(2))
     dates = [None, date(2026, 12, 1), date(2026, 12, 9), date(2026, 12, 2), date(2027, 1, 2)]
     CloseDateChange.objects.bulk_create(
-        CloseDateChange(prospect=prospect, from_date=before, to_date=after)
+        CloseDateChange(prospect=prospect, owner=manager, from_date=before, to_date=after)
         for before, after in pairwise(dates)
     )
     assert pushes(prospect) == 0

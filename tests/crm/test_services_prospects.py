@@ -84,6 +84,40 @@ def test_create_writes_the_first_stage_change_and_first_close_date(manager, lead
     assert not close.is_push
 
 
+def test_every_history_row_carries_the_prospects_owner_whoever_made_the_change(manager, lead):
+    # given a prospect of the manager, worked by their lead as well
+    prospect = services.prospect_create(
+        owner=manager,
+        name="Acme",
+        by=lead,
+        expected_close_date=date(2026, 11, 30),
+        created_at=moment(2),
+    )
+
+    # when its close date and stage change, lost, reopened and signed
+    services.prospect_change_close_date(
+        prospect=prospect, expected_close_date=date(2026, 12, 4), by=lead, at=moment(3)
+    )
+    services.prospect_move(prospect=prospect, to_stage=Stage.MEETING, by=lead, at=moment(4))
+    services.prospect_lose(prospect=prospect, reason="budget", by=lead, at=moment(5))
+    services.prospect_reopen(prospect=prospect, by=manager, at=moment(6))
+    services.prospect_sign(
+        prospect=prospect,
+        contract_value=Decimal("10.00"),
+        signed_on=date(2026, 11, 10),
+        by=lead,
+        at=moment(10),
+    )
+
+    # then every change, whoever made it, names the prospect's owner
+    stages = StageChange.objects.filter(prospect=prospect)
+    closes = CloseDateChange.objects.filter(prospect=prospect)
+    assert stages.count() == 5
+    assert closes.count() == 2
+    assert {change.owner_id for change in [*stages, *closes]} == {manager.pk}
+    assert {change.by_id for change in [*stages, *closes]} == {manager.pk, lead.pk}
+
+
 def test_create_without_close_date_writes_no_close_date_history(manager):
     # when
     prospect = factories.prospect(manager)

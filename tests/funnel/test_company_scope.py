@@ -6,7 +6,7 @@ from 1 Oct 07:00 UTC to 1 Nov 07:00 UTC. Rows between those instants are decided
 their owner's team.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from rest_framework.test import APIClient
@@ -111,3 +111,57 @@ def test_company_events_are_in_their_teams_days(company):
     body = _get(company, "/api/reports/events/")
 
     assert sorted(e["name"] for e in body["events"]) == ["Berlin early", "Company", "LA late"]
+
+
+@pytest.fixture
+def slips(db):
+    """October slippage decided in each owner's own days, both for the slip itself and for
+    the state at the end of October (team B's October ends 31 Oct 23:00 UTC, team L's
+    1 Nov 07:00 UTC).
+
+    b's "b-slip": close 10 Oct, pushed at 31 Oct 22:30 UTC (23:30 CET, October) to 5 Nov,
+    pulled back at 31 Oct 23:30 UTC (1 Nov 00:30 CET, after b's October) to 30 Oct
+    → slipped for b (LA's end would see the pull-back and say not slipped).
+    l's "l-slip": close 20 Oct, pushed at 1 Nov 06:30 UTC (31 Oct 23:30 PDT, October) to
+    15 Nov, lost at 1 Nov 07:30 UTC (after l's October) → slipped for l (Berlin's days
+    would put the push in November: no slip).
+    l's "l-gone": close 20 Oct, pushed at 15 Oct to 15 Nov, lost at 1 Nov 06:45 UTC
+    (31 Oct in LA: before l's end) → not slipped (closed at the end of October).
+    → slipped: b 1, l 1; company 2.
+    """
+    berlin = factories.TeamFactory(name="B", timezone="Europe/Berlin")
+    la = factories.TeamFactory(name="L", timezone="America/Los_Angeles")
+    b = factories.UserFactory(username="b", profile__team=berlin)
+    lm = factories.UserFactory(username="l", profile__team=la)
+    early = utc(9, 20, 12)
+
+    def prospect(owner, name, close):
+        return factories.prospect(
+            owner, name=name, created_at=early, expected_close_date=date(2026, *close)
+        )
+
+    def push(prospect, to, at):
+        services.prospect_change_close_date(
+            prospect=prospect, expected_close_date=date(2026, *to), by=prospect.owner, at=at
+        )
+
+    b_slip = prospect(b, "b-slip", (10, 10))
+    push(b_slip, (11, 5), utc(10, 31, 22, 30))
+    push(b_slip, (10, 30), utc(10, 31, 23, 30))
+    l_slip = prospect(lm, "l-slip", (10, 20))
+    push(l_slip, (11, 15), utc(11, 1, 6, 30))
+    services.prospect_lose(prospect=l_slip, reason="budget", by=lm, at=utc(11, 1, 7, 30))
+    l_gone = prospect(lm, "l-gone", (10, 20))
+    push(l_gone, (11, 15), utc(10, 15, 9))
+    services.prospect_lose(prospect=l_gone, reason="budget", by=lm, at=utc(11, 1, 6, 45))
+    return factories.UserFactory(username="root", is_superuser=True, profile=None)
+
+
+def test_company_slippage_is_decided_in_each_owners_days(slips):
+    body = _get(slips, "/api/reports/scorecard/")
+    rows = {r["username"]: r for r in body["managers"]}
+
+    assert [s["name"] for s in body["slipped"]] == ["b-slip", "l-slip"]
+    assert rows["b"]["slippage"]["slipped_count"] == 1
+    assert rows["l"]["slippage"]["slipped_count"] == 1
+    assert [s["slipped_on"] for s in body["slipped"]] == ["2026-10-31", "2026-10-31"]
