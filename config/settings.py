@@ -162,6 +162,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "crm.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "crm.rest.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "crm.rest.api_exception_handler",
