@@ -9,10 +9,12 @@ rows near an edge, the row's local day in its owner's team's ``timezone`` column
 prospects or activities.
 """
 
+import operator
 import zoneinfo
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -29,6 +31,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    JSONField,
     Max,
     OuterRef,
     Q,
@@ -39,7 +42,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Greatest, RowNumber, TruncDate
+from django.db.models.functions import Coalesce, Greatest, JSONObject, RowNumber, TruncDate
 from django.db.models.lookups import GreaterThanOrEqual, LessThan, LessThanOrEqual
 from django.http import Http404
 
@@ -890,7 +893,13 @@ def manager_stats(
         met,
         "manager_id",
         met_prospects=Count("prospect_id", distinct=True),
-        met_with_dm=Count("prospect_id", distinct=True, filter=Q(Exists(dm_meetings))),
+        # A meeting of P with a decision maker answers for itself (it started before P's
+        # end); only the others look up the prospect's earlier ones.
+        met_with_dm=Count(
+            "prospect_id",
+            distinct=True,
+            filter=Q(decision_maker_present=True) | Q(Exists(dm_meetings)),
+        ),
     )
     pulled_facts = _facts(
         CloseDateChange.objects.filter(
@@ -1080,13 +1089,23 @@ def attention_prospects(
         # Wrapped in a plain part, since SQLite's compound queries take no LIMIT per part.
         top = members.order_by(*order).values("pk")[:limit]
         tops.append(Prospect.objects.filter(pk__in=top).values("pk").order_by())
-        sizes[f"_{name}_size"] = Subquery(
-            members.order_by().annotate(_n=Func("pk", function="COUNT")).values("_n"),
-            output_field=IntegerField(),
+        sizes[name] = Coalesce(
+            Func(
+                Case(When(flags[flag], then=Value(1)), default=Value(0)),
+                function="SUM",
+                output_field=IntegerField(),
+            ),
+            Value(0),
         )
+    # Every list's size from one pass over the flagged rows, as one JSON object.
+    flagged = open_prospects.filter(reduce(operator.or_, flags.values()))
+    sizes = Subquery(
+        flagged.order_by().annotate(_sizes=JSONObject(**sizes)).values("_sizes"),
+        output_field=JSONField(),
+    )
     rows = list(
         open_prospects.filter(pk__in=tops[0].union(*tops[1:], all=True))
-        .annotate(**_flag_annotations(), **sizes)
+        .annotate(**_flag_annotations(), _sizes=sizes)
         .values(
             "pk",
             "name",
@@ -1103,7 +1122,7 @@ def attention_prospects(
             "unreliable",
             "days_idle",
             "last_touch_at",
-            *(f"_{name}_size" for name in ATTENTION_LISTS),
+            "_sizes",
         )
         .order_by()
     )
@@ -1117,7 +1136,9 @@ def attention_prospects(
             key = field.lstrip("-")
             found.sort(key=lambda row, key=key: row[key], reverse=field.startswith("-"))
         lists[name] = found[:limit]
-    totals = {name: rows[0][f"_{name}_size"] if rows else 0 for name in ATTENTION_LISTS}
+    # No row: every list is empty (a list with members has its first rows here).
+    found = rows[0]["_sizes"] if rows else {}
+    totals = {name: int(found.get(name, 0)) for name in ATTENTION_LISTS}
     return lists, totals
 
 
