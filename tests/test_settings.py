@@ -13,9 +13,15 @@ PG = "postgres://postgres@127.0.0.1:5432/funnelbook"
 
 
 def _options(**env: str) -> subprocess.CompletedProcess:
+    return _database("options.get('options', '')", **env)
+
+
+def _database(expression: str, **env: str) -> subprocess.CompletedProcess:
+    """Print ``expression`` of the default database's ``options`` (its OPTIONS)."""
     code = (
         "import config.settings as s; "
-        "print(s.DATABASES['default'].get('OPTIONS', {}).get('options', ''))"
+        "options = s.DATABASES['default'].get('OPTIONS', {}); "
+        f"print({expression})"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -37,7 +43,15 @@ def test_postgresql_connections_get_the_server_options():
         "random_page_cost=1.1",
         "-c",
         "work_mem=16MB",
+        "-c",
+        "plan_cache_mode=force_custom_plan",
     ]
+
+
+def test_postgresql_parameters_are_bound_on_the_server():
+    answer = _database("options.get('server_side_binding')", DATABASE_URL=PG)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == "True"
 
 
 def test_the_server_options_can_be_changed():
@@ -58,3 +72,5 @@ def test_sqlite_gets_no_server_options():
     answer = _options(DATABASE_URL="", PG_WORK_MEM="lots")
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.strip() == ""
+    binding = _database("options.get('server_side_binding')", DATABASE_URL="")
+    assert binding.stdout.strip() == "None"
