@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -22,6 +22,7 @@ from django.utils.functional import SimpleLazyObject
 
 from crm.models import Role
 from crm.selectors import profile_of, role_of
+from crm.zones import named_zone
 from funnel.periods import Period, PeriodError, iso_week_of, month_of, parse_period, quarter_of
 
 # Pages are HTML for people; the navigation never points into the JSON API under this
@@ -155,10 +156,10 @@ def user_today(user: AbstractBaseUser) -> date:
     profile = profile_of(user)
     name = profile.effective_timezone if profile else settings.TIME_ZONE
     try:
-        zone = ZoneInfo(name)
+        local = named_zone(name)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(settings.TIME_ZONE)
-    return now().astimezone(zone).date()
+        local = named_zone(settings.TIME_ZONE)
+    return now().astimezone(local).date()
 
 
 def period_choices(today: date) -> tuple[PeriodChoice, ...]:

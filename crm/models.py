@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from crm.zones import named_zone
+
 MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 DEFAULT_ROTTING_DAYS = 14
 WEEKDAYS = "1234567"  # ISO weekday numbers, Monday = 1
@@ -124,7 +126,7 @@ class Team(models.Model):
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.timezone)
+        return named_zone(self.timezone)
 
     def rotting_days_for(self, stage: str) -> int:
         return int(self.rotting_days.get(stage, DEFAULT_ROTTING_DAYS))

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.selectors import profile_of
+from crm.zones import named_zone
 
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 PERIOD_PARAMS = ("period", "start", "end")  # the reports' period parameters
@@ -33,9 +34,9 @@ def user_zone(user: AbstractBaseUser) -> tzinfo:
     profile = profile_of(user)
     name = profile.effective_timezone if profile else settings.TIME_ZONE
     try:
-        return zoneinfo.ZoneInfo(name)
+        return named_zone(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        return named_zone(settings.TIME_ZONE)
 
 
 def page_url(name: str, *args: Any, query: Mapping[str, Any] | None = None) -> str:

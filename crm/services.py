@@ -9,7 +9,6 @@ change of the expected close date a ``CloseDateChange``, with who and when.
 is never dated before the prospect's previous one.
 """
 
-import zoneinfo
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -46,6 +45,7 @@ from crm.models import (
     Team,
     new_calendar_token,
 )
+from crm.zones import named_zone
 from events.ics import Invitation
 
 User = get_user_model()
@@ -75,7 +75,7 @@ def _local_date(user: AbstractBaseUser, at: datetime) -> date:
 
 
 def _zone(name: str | None) -> tzinfo:
-    return zoneinfo.ZoneInfo(name) if name else timezone.get_default_timezone()
+    return named_zone(name) if name else timezone.get_default_timezone()
 
 
 def _lock(prospect: Prospect) -> Prospect:

@@ -29,6 +29,8 @@ from icalendar import (
 )
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from crm.zones import named_zone
+
 PRODID = "-//Funnelbook//Funnelbook//EN"
 METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL"})
 # A no-show did not happen, so calendars show it struck through like a cancellation.
@@ -442,7 +444,7 @@ def _aware(value: datetime, field: str) -> datetime:
 
 def _zone(name: str) -> ZoneInfo:
     try:
-        return ZoneInfo(name)
+        return named_zone(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise ValueError(
             f"unknown timezone {name!r}; give an IANA name such as 'Europe/Berlin'"

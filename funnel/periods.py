@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from crm.zones import named_zone
+
 __all__ = [
     "KINDS",
     "MAX_RANGE_DAYS",
@@ -353,7 +355,7 @@ def _iso_weeks_in(year: int) -> int:
 
 
 def _zone(tz: ZoneInfo | str) -> ZoneInfo:
-    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    return tz if isinstance(tz, ZoneInfo) else named_zone(tz)
 
 
 def local_day(instant: datetime, tz: ZoneInfo | str) -> date:

@@ -10,7 +10,6 @@ prospects or activities.
 """
 
 import operator
-import zoneinfo
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -65,6 +64,7 @@ from crm.models import (
     Team,
 )
 from crm.selectors import profile_of, role_of, team_id_of, visible_users
+from crm.zones import named_zone
 from events.models import AttendanceStatus, EventAttendance
 from funnel import metrics
 from funnel.metrics import STALLED_MIN_MEETINGS
@@ -462,7 +462,7 @@ def plan_targets(scope: Scope, period: Period) -> dict[int, dict[str, Decimal]]:
 def _local_day(scope: Scope, field: str, owner_field: str):
     """The calendar day of ``field`` in the owner's team time zone."""
     if len(scope.teams) == 1:
-        return TruncDate(field, tzinfo=zoneinfo.ZoneInfo(scope.teams[0].timezone))
+        return TruncDate(field, tzinfo=named_zone(scope.teams[0].timezone))
     return local_date(field, owner_field)
 
 
@@ -712,11 +712,11 @@ def stale_cutoffs(scope: Scope, now: datetime) -> dict[int, dict[str, datetime]]
     ⇔ last touch day < today - rotting days)."""
     cutoffs: dict[int, dict[str, datetime]] = {}
     for team in scope.teams:
-        zone = zoneinfo.ZoneInfo(team.timezone)
-        today = now.astimezone(zone).date()
+        local = named_zone(team.timezone)
+        today = now.astimezone(local).date()
         cutoffs[team.team_id] = {
             stage: datetime.combine(
-                today - timedelta(days=team.rotting_days_for(stage)), time.min, tzinfo=zone
+                today - timedelta(days=team.rotting_days_for(stage)), time.min, tzinfo=local
             ).astimezone(UTC)
             for stage in Stage.open_stages()
         }
@@ -1059,8 +1059,8 @@ def attention_prospects(
                  idle first.
     """
     since = Greatest(Coalesce("last_touch_at", "created_at"), F("created_at"))
-    zones = {team.team_id: zoneinfo.ZoneInfo(team.timezone) for team in scope.teams}
-    todays = {team_id: now.astimezone(zone).date() for team_id, zone in zones.items()}
+    zones = {team.team_id: named_zone(team.timezone) for team in scope.teams}
+    todays = {team_id: now.astimezone(local).date() for team_id, local in zones.items()}
     if len(zones) == 1:
         since_day = TruncDate(since, tzinfo=next(iter(zones.values())))
     else:
