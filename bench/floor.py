@@ -69,11 +69,10 @@ class Window:
 
 
 def connect(url: str, *, options: str | None = None) -> psycopg.Connection:
-    """An autocommit connection that binds and prepares statements as the application's
-    do (psycopg's defaults: parameters bound on the server, a statement prepared once run
-    5 times). ``options`` are the server settings of the application's connections
-    (``-c jit=off … -c plan_cache_mode=force_custom_plan``), so that both are planned
-    alike, each execution for its own values."""
+    """An autocommit connection that binds parameters on the server and never prepares
+    statements, as the application's do, so every execution pays for its planning like a
+    report does. ``options`` are the server settings of the application's connections
+    (``-c jit=off …``), so that both are planned alike."""
     import dj_database_url
 
     config = dj_database_url.parse(url)
@@ -84,6 +83,7 @@ def connect(url: str, *, options: str | None = None) -> psycopg.Connection:
         password=config.get("PASSWORD") or None,
         dbname=config["NAME"],
         autocommit=True,
+        prepare_threshold=None,
         **({"options": options} if options else {}),
     )
 

@@ -967,7 +967,6 @@ def run(args: argparse.Namespace, url: str) -> tuple[list[Result], dict[str, Any
         jit = conn.execute("SHOW jit").fetchone()[0]
         page_cost = conn.execute("SHOW random_page_cost").fetchone()[0]
         work_mem = conn.execute("SHOW work_mem").fetchone()[0]
-        plan_cache_mode = conn.execute("SHOW plan_cache_mode").fetchone()[0]
         cases = [case for case in build_cases(ctx) if case.group in args.groups]
         with serving() as (host, port):
             client = Client(host, port, args.password)
@@ -982,7 +981,6 @@ def run(args: argparse.Namespace, url: str) -> tuple[list[Result], dict[str, Any
         "jit": jit,
         "random_page_cost": page_cost,
         "work_mem": work_mem,
-        "plan_cache_mode": plan_cache_mode,
         "server_side_binding": bool(
             settings.DATABASES["default"].get("OPTIONS", {}).get("server_side_binding")
         ),
@@ -1009,7 +1007,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Median of {meta['runs']} runs after a warm-up; queries include authentication; "
             f"PostgreSQL jit={meta['jit']}, random_page_cost={meta['random_page_cost']}, "
-            f"work_mem={meta['work_mem']}, plan_cache_mode={meta['plan_cache_mode']}, "
+            f"work_mem={meta['work_mem']}, "
             f"parameters bound on the {'server' if meta['server_side_binding'] else 'client'}; "
             f"today {meta['today']}; load average "
             f"{', '.join(map(str, meta['load_average']))} (1, 5, 15 min)."

@@ -630,8 +630,8 @@ def slipped_prospects(scope: Scope, period: Period) -> list[dict]:
     is the last such change.
 
     Read from the slips themselves (the scope's changes of P, by the owner and time
-    index), grouped by prospect: the history at P's end is looked up only for the few
-    prospects that slipped. Rows: pk, name, owner_id, owner__profile__team_id,
+    index), grouped by prospect: the history at P's end is looked up for those slips
+    alone, not for every prospect of the scope. Rows: pk, name, owner_id, owner__profile__team_id,
     expected_value, expected_close_date, slip_at.
     """
     prospect = OuterRef("prospect_id")
@@ -1046,8 +1046,9 @@ def attention_prospects(
     ATTENTION_LISTS its first ``limit`` rows in the list's order, and how many the list
     has in all. One query: the scope's open prospects that are among the first ``limit``
     of some list (one ordered, limited subquery per list, so the database keeps only the
-    top of each instead of ranking every flagged row), with each list's size as a scalar
-    subquery; a prospect may stand in several lists.
+    top of each instead of ranking every flagged row), with the lists' sizes from one
+    scalar subquery (a JSON object, one pass over the flagged rows); a prospect may stand
+    in several lists.
 
     unreliable   close date pushed later 3 times or more (all its CloseDateChanges); most
                  pushes first.
@@ -1083,13 +1084,13 @@ def attention_prospects(
         days_idle=DaysBetween(today, since_day),
     )
     tops = []
-    sizes = {}
+    counts = {}
     for name, (flag, order) in ATTENTION_LISTS.items():
         members = open_prospects.filter(flags[flag])
         # Wrapped in a plain part, since SQLite's compound queries take no LIMIT per part.
         top = members.order_by(*order).values("pk")[:limit]
         tops.append(Prospect.objects.filter(pk__in=top).values("pk").order_by())
-        sizes[name] = Coalesce(
+        counts[name] = Coalesce(
             Func(
                 Case(When(flags[flag], then=Value(1)), default=Value(0)),
                 function="SUM",
@@ -1100,7 +1101,7 @@ def attention_prospects(
     # Every list's size from one pass over the flagged rows, as one JSON object.
     flagged = open_prospects.filter(reduce(operator.or_, flags.values()))
     sizes = Subquery(
-        flagged.order_by().annotate(_sizes=JSONObject(**sizes)).values("_sizes"),
+        flagged.order_by().annotate(_sizes=JSONObject(**counts)).values("_sizes"),
         output_field=JSONField(),
     )
     rows = list(
@@ -1137,8 +1138,8 @@ def attention_prospects(
             found.sort(key=lambda row, key=key: row[key], reverse=field.startswith("-"))
         lists[name] = found[:limit]
     # No row: every list is empty (a list with members has its first rows here).
-    found = rows[0]["_sizes"] if rows else {}
-    totals = {name: int(found.get(name, 0)) for name in ATTENTION_LISTS}
+    counted = rows[0]["_sizes"] if rows else {}
+    totals = {name: int(counted.get(name, 0)) for name in ATTENTION_LISTS}
     return lists, totals
 
 

@@ -43,15 +43,15 @@ def test_postgresql_connections_get_the_server_options():
         "random_page_cost=1.1",
         "-c",
         "work_mem=16MB",
-        "-c",
-        "plan_cache_mode=force_custom_plan",
     ]
 
 
-def test_postgresql_parameters_are_bound_on_the_server():
-    answer = _database("options.get('server_side_binding')", DATABASE_URL=PG)
+def test_postgresql_parameters_are_bound_on_the_server_and_nothing_is_prepared():
+    answer = _database(
+        "options.get('server_side_binding'), options.get('prepare_threshold')", DATABASE_URL=PG
+    )
     assert answer.returncode == 0, answer.stderr
-    assert answer.stdout.strip() == "True"
+    assert answer.stdout.split() == ["True", "None"]
 
 
 def test_the_server_options_can_be_changed():

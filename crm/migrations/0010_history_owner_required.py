@@ -1,9 +1,21 @@
-"""Every stage and close-date change has its owner (filled by 0009); a team's changes of
-a period are read by (owner, changed_at)."""
+"""Every stage and close-date change has its owner (filled by 0009, and here again for
+any row written without one since, e.g. by a process still running the code before);
+a team's changes of a period are read by (owner, changed_at)."""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
+
+
+def fill_missing_owner(apps, schema_editor):
+    prospect = apps.get_model("crm", "Prospect")
+    owner = Subquery(prospect.objects.filter(pk=OuterRef("prospect_id")).values("owner_id")[:1])
+    for name in ("StageChange", "CloseDateChange"):
+        apps.get_model("crm", name).objects.filter(owner__isnull=True).update(owner_id=owner)
+    if schema_editor.connection.vendor == "postgresql":
+        # Check the updated foreign keys now: PostgreSQL alters no table with checks pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
@@ -14,6 +26,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(fill_missing_owner, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='closedatechange',
             name='owner',
