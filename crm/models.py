@@ -364,15 +364,12 @@ class Contact(models.Model):
         return f"{self.name} ({self.prospect})"
 
 
-class StageChange(models.Model):
-    """One stage transition of a prospect; the first row of a prospect has no from_stage."""
-
-    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="stage_changes")
-    # The prospect's owner, copied when the row is written (a prospect's owner never
-    # changes): a team's or a manager's history of a period is then read by the
-    # (owner, changed_at) index alone, not by joining every change of the period to its
-    # prospect.
-    owner = models.ForeignKey(
+def history_owner() -> models.ForeignKey:
+    """The ``owner`` of a history row: its prospect's owner, copied when the row is written
+    (a prospect's owner never changes), so a team's or a manager's history of a period is
+    read by the (owner, changed_at) index alone, not by joining every change of the period
+    to its prospect."""
+    return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
@@ -380,6 +377,13 @@ class StageChange(models.Model):
         editable=False,
         help_text="The prospect's owner (copied by the services).",
     )
+
+
+class StageChange(models.Model):
+    """One stage transition of a prospect; the first row of a prospect has no from_stage."""
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="stage_changes")
+    owner = history_owner()
     from_stage = models.CharField(max_length=12, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=12, choices=Stage.choices)
     changed_at = models.DateTimeField(default=timezone.now)
@@ -423,18 +427,7 @@ class CloseDateChange(models.Model):
     prospect = models.ForeignKey(
         Prospect, on_delete=models.CASCADE, related_name="close_date_changes"
     )
-    # The prospect's owner, copied when the row is written (a prospect's owner never
-    # changes): a team's or a manager's history of a period is then read by the
-    # (owner, changed_at) index alone, not by joining every change of the period to its
-    # prospect.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        editable=False,
-        help_text="The prospect's owner (copied by the services).",
-    )
+    owner = history_owner()
     from_date = models.DateField(null=True, blank=True)
     to_date = models.DateField(null=True, blank=True)
     changed_at = models.DateTimeField(default=timezone.now)

@@ -1,6 +1,7 @@
-"""Every stage and close-date change has its owner (filled by 0009, and here again for
-any row written without one since, e.g. by a process still running the code before);
-a team's changes of a period are read by (owner, changed_at)."""
+"""Every stage and close-date change gets its prospect's owner (any row without one: all
+those written before 0009, and any written since by a process still running the earlier
+code), then the column is required; a team's changes of a period are read by
+(owner, changed_at)."""
 
 import django.db.models.deletion
 from django.conf import settings
