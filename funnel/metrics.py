@@ -127,6 +127,11 @@ _WIDE = Context(prec=60, rounding=ROUND_HALF_EVEN)
 
 def _exact(value: Number | float) -> Decimal:
     """An exact Decimal of an int, Decimal or float (a float as written: 0.1 → 0.1)."""
+    kind = type(value)
+    if kind is int:  # the common cases first: counts, and finite Decimals (immutable)
+        return Decimal(value)
+    if kind is Decimal and value.is_finite():
+        return value
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, Decimal) and not value.is_finite():
@@ -339,25 +344,30 @@ class Attainment:
     actual: Number
     working_days: int
     elapsed_working_days: int
-    # Exact Decimals of the inputs, computed once: a report builds thousands of these, and
-    # Decimal arithmetic (in C) keeps them fast; every comparison below is exact.
+    # Exact Decimals of the inputs and the expected pair, computed once: a report builds
+    # thousands of these, and Decimal arithmetic (in C) keeps them fast; every comparison
+    # below is exact.
     _t: Decimal | None = field(init=False, repr=False, compare=False)
     _a: Decimal = field(init=False, repr=False, compare=False)
+    _e: tuple[Decimal, int] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _not_negative(
-            target=self.target,
-            actual=self.actual,
-            working_days=self.working_days,
-            elapsed_working_days=self.elapsed_working_days,
-        )
-        if self.elapsed_working_days > self.working_days:
-            raise ValueError(
-                f"elapsed_working_days ({self.elapsed_working_days}) cannot exceed "
-                f"working_days ({self.working_days})"
+        target, actual = self.target, self.actual
+        days, elapsed = self.working_days, self.elapsed_working_days
+        if (target is not None and target < 0) or actual < 0 or days < 0 or elapsed < 0:
+            _not_negative(
+                target=target, actual=actual, working_days=days, elapsed_working_days=elapsed
             )
-        object.__setattr__(self, "_t", None if self.target is None else _exact(self.target))
-        object.__setattr__(self, "_a", _exact(self.actual))
+        if elapsed > days:
+            raise ValueError(
+                f"elapsed_working_days ({elapsed}) cannot exceed working_days ({days})"
+            )
+        exact = None if target is None else _exact(target)
+        object.__setattr__(self, "_t", exact)
+        object.__setattr__(self, "_a", _exact(actual))
+        # expected = numerator ÷ working days, kept as a pair so nothing rounds.
+        expected = None if exact is None or days == 0 else (_WIDE.multiply(exact, elapsed), days)
+        object.__setattr__(self, "_e", expected)
 
     @property
     def attainment(self) -> Decimal | None:
@@ -371,12 +381,6 @@ class Attainment:
         """actual - target in the metric's unit; negative is a shortfall; None without target."""
         return None if self.target is None else self.actual - self.target
 
-    def _expected_parts(self) -> tuple[Decimal, int] | None:
-        """expected = numerator ÷ working days, kept as a pair so nothing rounds."""
-        if self._t is None or self.working_days == 0:
-            return None
-        return _WIDE.multiply(self._t, self.elapsed_working_days), self.working_days
-
     @property
     def expected_to_date(self) -> Decimal | None:
         """target * elapsed working days ÷ working days, quantized to 0.01.
@@ -384,7 +388,7 @@ class Attainment:
         None without a target or when the period has no working day; 0 before its first
         working day.
         """
-        parts = self._expected_parts()
+        parts = self._e
         if parts is None:
             return None
         return _money_of(*parts)
@@ -396,7 +400,7 @@ class Attainment:
         1 = on schedule. None when nothing is expected yet (expected 0: no elapsed working
         day, or a target of 0) or the period has no working day.
         """
-        parts = self._expected_parts()
+        parts = self._e
         if parts is None or not parts[0]:
             return None
         numerator, days = parts
@@ -416,7 +420,7 @@ class Attainment:
             return EXCEEDED
         if self._a == self._t:
             return MET
-        parts = self._expected_parts()
+        parts = self._e
         if parts is None or not parts[0]:
             return ON_TRACK
         numerator, days = parts

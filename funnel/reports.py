@@ -175,14 +175,26 @@ def _plan_section(request: Request, managers=None) -> dict[str, Any]:
         for metric in PLAN_METRICS:
             target = planned.get(metric)
             actual = actuals[metric]
-            result = metrics.Attainment(metric, target, actual, days, elapsed)
             pairs[metric].append((target, actual))
+            if target is None:  # no target: nothing derived, no status (SPEC 3.4)
+                metrics_out[metric] = {
+                    "target": None,
+                    "actual": _number(actual, metric),
+                    "attainment": None,
+                    "overage": None,
+                    "expected_to_date": None,
+                    "pace": None,
+                    "status": None,
+                }
+                continue
+            result = metrics.Attainment(metric, target, actual, days, elapsed)
             status = result.status
+            attainment, overage = ratio(result.attainment), _number(result.overage, metric)
             metrics_out[metric] = {
                 "target": _number(target, metric),
                 "actual": _number(actual, metric),
-                "attainment": ratio(result.attainment),
-                "overage": _number(result.overage, metric),
+                "attainment": attainment,
+                "overage": overage,
                 "expected_to_date": _number(result.expected_to_date, metric),
                 "pace": ratio(result.pace),
                 "status": status,
@@ -193,8 +205,8 @@ def _plan_section(request: Request, managers=None) -> dict[str, Any]:
                         "manager": manager.manager_id,
                         "username": manager.username,
                         "metric": metric,
-                        "overage": _number(result.overage, metric),
-                        "attainment": ratio(result.attainment),
+                        "overage": overage,
+                        "attainment": attainment,
                     }
                 )
         rows.append(

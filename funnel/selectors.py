@@ -292,6 +292,8 @@ def flow_entered(scope: Scope, period: Period) -> dict[str, int]:
 
 ACTUAL_METRICS = ("contracts", "revenue", "meetings", "calls", "new_prospects", "referrals_asked")
 PLAN_FACTS = tuple(f"actual_{metric}" for metric in ACTUAL_METRICS)
+PLAN_TARGETS = tuple(PlanMetric.values)  # read once: the enum builds the list on each read
+CENT = Decimal("0.01")
 REACHED = tuple(f"reached_{stage}" for stage in FUNNEL)
 # The columns of the scorecard's facts UNION (see manager_stats).
 FACTS = (
@@ -446,18 +448,19 @@ def plan_targets(scope: Scope, period: Period) -> dict[int, dict[str, Decimal]]:
     """
     plans = Plan.objects.filter(
         scope.owner_q("manager"), start__lte=period.end, end__gte=period.start
-    ).values("manager_id", "start", "end", *PlanMetric.values)
+    ).values_list("manager_id", "start", "end", *PLAN_TARGETS)
     targets: dict[int, dict[str, Decimal]] = {}
-    for plan in plans:
-        days = (plan["end"] - plan["start"]).days + 1
-        inside = (min(plan["end"], period.end) - max(plan["start"], period.start)).days + 1
-        share = Decimal(inside) / Decimal(days)
-        mine = targets.setdefault(plan["manager_id"], {})
-        for metric in PlanMetric.values:
-            if plan[metric] is not None:
-                mine[metric] = mine.get(metric, Decimal(0)) + Decimal(plan[metric]) * share
+    for manager_id, start, end, *values in plans:
+        days = (end - start).days + 1
+        inside = (min(end, period.end) - max(start, period.start)).days + 1
+        share = None if inside == days else Decimal(inside) / Decimal(days)  # None: whole
+        mine = targets.setdefault(manager_id, {})
+        for metric, value in zip(PLAN_TARGETS, values, strict=True):
+            if value is not None:
+                part = Decimal(value) if share is None else Decimal(value) * share
+                mine[metric] = mine[metric] + part if metric in mine else part
     return {
-        manager: {metric: value.quantize(Decimal("0.01")) for metric, value in values.items()}
+        manager: {metric: value.quantize(CENT) for metric, value in values.items()}
         for manager, values in targets.items()
     }
 

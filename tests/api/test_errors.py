@@ -6,14 +6,17 @@ and page sizes, and times without an offset are 4xx, never 500. Detail responses
 an ETag, and a write with a stale If-Match is a 412 that changes nothing.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as offset_zone
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from crm import services
 from crm.models import MeetingStatus, Prospect, Source, Stage
@@ -1251,7 +1254,8 @@ def test_a_new_prospect_has_no_revisit_date(world, as_user):
 
 
 def test_the_api_writes_json_exactly_as_rest_frameworks_encoder_does():
-    # Decimals are asked about first (a speed-up); every value is written as before.
+    # Written by orjson, with Decimals asked about first (a speed-up); every value is
+    # written as the REST framework's compact UTF-8 JSON writes it.
     from rest_framework.renderers import JSONRenderer as RestJSONRenderer
 
     from crm.renderers import JSONRenderer
@@ -1259,12 +1263,64 @@ def test_the_api_writes_json_exactly_as_rest_frameworks_encoder_does():
     data = {
         "ratio": Decimal("0.3333"),
         "whole": Decimal("2"),
+        "negative zero": Decimal("-0.0000"),
         "money": "12.50",
+        "revenue": Decimal("243367.00"),
         "day": date(2026, 10, 31),
         "at": datetime(2026, 10, 31, 23, 0, tzinfo=UTC),
+        "offset": datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=offset_zone(timedelta(hours=2))),
         "none": None,
-        "list": [Decimal("1.25"), 3, True],
+        "list": [Decimal("1.25"), 3, True, False, 1.5, 0.1 + 0.2, 1e16],
+        7: "a key that is a number",
+        "tuple": (1, (2,)),
+        "set": {1},
+        "lazy": gettext_lazy("Give the team's id, a whole number."),
+        "choice": Stage.LEAD,
+        "text": 'Zoë — 東京 "quoted" \\ tab\t \x01 \u2028 line \u2029 paragraph',
     }
 
     assert JSONRenderer().render(data) == RestJSONRenderer().render(data)
     assert JSONRenderer().render(data).startswith(b'{"ratio":0.3333,"whole":2.0,')
+    assert b"\\u2028 line \\u2029" in JSONRenderer().render(data)  # escaped, as before
+
+
+@pytest.mark.parametrize(
+    "value",
+    [2**70, Decimal("NaN"), Decimal("Infinity")],
+    ids=["beyond 64 bits", "decimal nan", "decimal infinity"],
+)
+def test_what_orjson_cannot_write_goes_rest_frameworks_way(value):
+    from rest_framework.renderers import JSONRenderer as RestJSONRenderer
+
+    from crm.renderers import JSONRenderer
+
+    def outcome(renderer):
+        try:
+            return renderer.render({"value": value, "ratio": Decimal("0.5")})
+        except ValueError as error:
+            return type(error)
+
+    assert outcome(JSONRenderer()) == outcome(RestJSONRenderer())
+
+
+def test_indented_json_is_the_rest_frameworks():
+    from rest_framework.renderers import JSONRenderer as RestJSONRenderer
+
+    from crm.renderers import JSONRenderer
+
+    data = {"ratio": Decimal("0.25"), "day": date(2026, 10, 31), "rows": [1, 2]}
+    media = "application/json; indent=2"
+
+    assert JSONRenderer().render(data, media) == RestJSONRenderer().render(data, media)
+    assert b"\n  " in JSONRenderer().render(data, media)
+
+
+def test_a_float_below_a_ten_thousandth_is_the_same_number():
+    # orjson spells 1e-05 as 0.00001; read back, the numbers are equal.
+    from rest_framework.renderers import JSONRenderer as RestJSONRenderer
+
+    from crm.renderers import JSONRenderer
+
+    data = {"mean": Decimal("0.00001234"), "tiny": 5e-324}
+
+    assert json.loads(JSONRenderer().render(data)) == json.loads(RestJSONRenderer().render(data))
